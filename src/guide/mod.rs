@@ -1,0 +1,8 @@
+//! The tutorials, one page each. Every code block in them runs as a doctest, so a tutorial
+//! that drifts from the code fails `cargo test`.
+
+#[doc = include_str!("../../docs/architecture.md")]
+pub mod architecture {}
+
+#[doc = include_str!("../../docs/01-first-loop.md")]
+pub mod ch01_first_loop {}

@@ -1,0 +1,383 @@
+//! The loop itself: the state shared with other threads ([`Shared`]), the state only the
+//! loop thread touches ([`Core`]), and one tick.
+//!
+//! # One tick
+//!
+//! 1. Run up to `event_interval` ready tasks (128 by default) from the local queue, in FIFO
+//!    order. A task that wakes itself goes to the back, so it cannot starve the others, and
+//!    the budget bounds how long I/O, timers and remote wakes wait behind busy tasks.
+//! 2. Run the `call_soon` callbacks that were queued before this step.
+//! 3. Move work from other threads (remote queue) onto the loop.
+//! 4. Poll I/O: with a zero timeout if anything is ready to run, else until the next timer,
+//!    else until an event or a wake from another thread. With no I/O source registered and
+//!    work ready, the syscall is skipped.
+//! 5. Fire due timers.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::pin;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use async_task::Runnable;
+use concurrent_queue::ConcurrentQueue;
+use slab::Slab;
+
+use super::clock::Clock;
+use super::context;
+use super::reactor::Reactor;
+use super::timers::{Action, Timers};
+use crate::task::raw::{Meta, TaskEntry};
+use crate::task::Id;
+
+/// Default number of tasks run per tick before I/O, timers and remote work are looked at.
+pub(crate) const DEFAULT_EVENT_INTERVAL: u32 = 128;
+
+pub(crate) type Callback = Box<dyn FnOnce()>;
+
+/// Settings fixed when the runtime is built.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) event_interval: u32,
+    pub(crate) start_paused: bool,
+}
+
+/// Work handed to the loop from other threads.
+pub(crate) enum Remote {
+    /// A task woken (or spawned) off the loop thread.
+    Task(Runnable<Meta>),
+    /// A closure from `Handle::call_soon`.
+    Call(Box<dyn FnOnce() + Send>),
+    /// Wake the registered task `(id, slot)`: a cancel requested from another thread.
+    WakeTask(Id, usize),
+}
+
+/// The part of a loop that other threads may touch.
+pub(crate) struct Shared {
+    pub(crate) id: u64,
+    remote: ConcurrentQueue<Remote>,
+    pub(crate) reactor: Reactor,
+    /// True while the loop runs or has already been notified; a wake from another thread
+    /// pays for `Poller::notify` only when it flips this from false.
+    awake: AtomicBool,
+    /// Set when shutdown begins: no new work is accepted from other threads.
+    closed: AtomicBool,
+    /// Offloaded calls in flight; a paused clock does not jump while any runs.
+    pub(crate) in_flight: AtomicUsize,
+}
+
+/// The part of a loop that only its thread touches.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) config: Config,
+    /// Tasks ready to run, woken on the loop thread.
+    pub(crate) ready: RefCell<VecDeque<Runnable<Meta>>>,
+    /// `call_soon` callbacks, run once per tick in FIFO order.
+    callbacks: RefCell<VecDeque<Callback>>,
+    pub(crate) timers: RefCell<Timers>,
+    /// Every task that has been polled and not yet finished, by slot. Holds a waker of each,
+    /// so shutdown can reach tasks that wait on something that will never come.
+    pub(crate) tasks: RefCell<Slab<TaskEntry>>,
+    /// The task being polled: its id and registry slot.
+    pub(crate) current: Cell<Option<(Id, usize)>>,
+    pub(crate) clock: Clock,
+    events: RefCell<polling::Events>,
+}
+
+static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Shared {
+    /// Queues work from any thread and wakes the loop. Gives the item back if the loop has
+    /// shut down.
+    pub(crate) fn push_remote(&self, item: Remote) -> Result<(), Remote> {
+        if let Err(err) = self.remote.push(item) {
+            return Err(err.into_inner());
+        }
+        self.unpark();
+        Ok(())
+    }
+
+    /// Makes a parked loop run its next tick.
+    pub(crate) fn unpark(&self) {
+        // Pairs with the fence in `Core::park`: either the loop sees the queued work before it
+        // parks, or this sees `awake == false` and notifies.
+        fence(Ordering::SeqCst);
+        if !self.awake.load(Ordering::SeqCst) && !self.awake.swap(true, Ordering::SeqCst) {
+            let _ = self.reactor.notify();
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+}
+
+impl Core {
+    pub(crate) fn new(config: Config) -> std::io::Result<Core> {
+        let shared = Arc::new(Shared {
+            id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            remote: ConcurrentQueue::unbounded(),
+            reactor: Reactor::new()?,
+            awake: AtomicBool::new(true),
+            closed: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+        });
+        let clock = Clock::new(config.start_paused);
+        Ok(Core {
+            shared,
+            config,
+            ready: RefCell::new(VecDeque::with_capacity(256)),
+            callbacks: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(Timers::default()),
+            tasks: RefCell::new(Slab::with_capacity(256)),
+            current: Cell::new(None),
+            clock,
+            events: RefCell::new(polling::Events::new()),
+        })
+    }
+
+    /// Queues a callback for the next tick.
+    pub(crate) fn call_soon(&self, callback: Callback) {
+        self.callbacks.borrow_mut().push_back(callback);
+    }
+
+    /// Runs the loop until `future` completes. The caller has entered the loop's context.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let main = Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            shared: self.shared.clone(),
+        });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if main.woken.swap(false, Ordering::SeqCst) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            self.tick(&main.woken);
+        }
+    }
+
+    fn tick(&self, main_woken: &AtomicBool) {
+        for _ in 0..self.config.event_interval {
+            let Some(runnable) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
+            let meta = runnable.metadata();
+            self.current.set(Some((meta.id, meta.slot())));
+            runnable.run();
+            self.current.set(None);
+        }
+
+        let queued = self.callbacks.borrow().len();
+        for _ in 0..queued {
+            let Some(callback) = self.callbacks.borrow_mut().pop_front() else {
+                break;
+            };
+            run_callback(callback);
+        }
+
+        self.drain_remote();
+
+        let has_work = main_woken.load(Ordering::SeqCst)
+            || !self.ready.borrow().is_empty()
+            || !self.callbacks.borrow().is_empty();
+        if has_work {
+            if self.shared.reactor.has_sources() {
+                self.poll_io(Some(Duration::ZERO));
+            }
+        } else {
+            self.park(main_woken);
+        }
+        self.fire_timers();
+    }
+
+    /// Waits for I/O, the next timer or a remote wake, whichever comes first.
+    fn park(&self, main_woken: &AtomicBool) {
+        let next = self.timers.borrow_mut().next_deadline();
+        let mut timeout = next.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
+
+        if self.clock.is_paused() {
+            if let Some(deadline) = next {
+                // Paused clock: let I/O and remote work land first; jump to the next timer only
+                // when nothing else could happen before it.
+                let events = self.poll_io(Some(Duration::ZERO));
+                self.drain_remote();
+                let idle = events == 0
+                    && self.ready.borrow().is_empty()
+                    && !main_woken.load(Ordering::SeqCst)
+                    && self.shared.in_flight.load(Ordering::SeqCst) == 0;
+                if idle {
+                    self.clock.advance_to(deadline);
+                }
+                if idle || !self.ready.borrow().is_empty() {
+                    return;
+                }
+                // Offloaded work in flight: wait for it without a timeout, the clock stays.
+                timeout = None;
+            }
+        }
+
+        self.shared.awake.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if !self.shared.remote.is_empty() || main_woken.load(Ordering::SeqCst) {
+            timeout = Some(Duration::ZERO);
+        }
+        self.poll_io(timeout);
+        self.shared.awake.store(true, Ordering::SeqCst);
+        self.drain_remote();
+    }
+
+    fn poll_io(&self, timeout: Option<Duration>) -> usize {
+        let mut events = self.events.borrow_mut();
+        match self.shared.reactor.wait(&mut events, timeout) {
+            Ok(n) => n,
+            Err(err) => panic!("bucle: waiting for I/O events failed: {err}"),
+        }
+    }
+
+    fn fire_timers(&self) {
+        if self.timers.borrow().is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        loop {
+            let Some(action) = self.timers.borrow_mut().pop_due(now) else {
+                break;
+            };
+            match action {
+                Action::Wake(waker) => waker.wake(),
+                Action::Call(callback) => run_callback(callback),
+            }
+        }
+    }
+
+    fn drain_remote(&self) {
+        // Bounded by what is there now, so a thread that keeps sending cannot hold the loop.
+        for _ in 0..self.shared.remote.len() {
+            match self.shared.remote.pop() {
+                Ok(Remote::Task(runnable)) => self.ready.borrow_mut().push_back(runnable),
+                Ok(Remote::Call(callback)) => run_callback(callback),
+                Ok(Remote::WakeTask(id, slot)) => self.wake_registered(id, slot),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Wakes the task registered at `slot`, if it is still the task `id`.
+    pub(crate) fn wake_registered(&self, id: Id, slot: usize) {
+        let waker = match self.tasks.borrow().get(slot) {
+            Some(entry) if entry.id == id => entry.waker.clone(),
+            _ => return,
+        };
+        waker.wake();
+    }
+
+    /// Cancels every task and drops every future, callback and timer, on the loop thread.
+    /// Every task future is dropped exactly once: each pending task is woken, and its next
+    /// poll sees the cancel flag and drops the future instead of polling it.
+    pub(crate) fn shutdown(&self) {
+        self.shared.closed.store(true, Ordering::SeqCst);
+        loop {
+            let wakers: Vec<Waker> = self
+                .tasks
+                .borrow()
+                .iter()
+                .map(|(_, entry)| entry.waker.clone())
+                .collect();
+            for waker in wakers {
+                waker.wake();
+            }
+            while let Ok(item) = self.shared.remote.pop() {
+                match item {
+                    Remote::Task(runnable) => self.ready.borrow_mut().push_back(runnable),
+                    Remote::Call(_) | Remote::WakeTask(..) => {}
+                }
+            }
+            drop(std::mem::take(&mut *self.callbacks.borrow_mut()));
+            let mut ran = false;
+            loop {
+                let Some(runnable) = self.ready.borrow_mut().pop_front() else {
+                    break;
+                };
+                runnable.metadata().request_cancel();
+                runnable.run();
+                ran = true;
+            }
+            let timers = self.timers.borrow_mut().clear();
+            let had_timers = !timers.is_empty();
+            drop(timers);
+            if !ran
+                && !had_timers
+                && self.tasks.borrow().is_empty()
+                && self.shared.remote.is_empty()
+            {
+                break;
+            }
+        }
+        self.shared.remote.close();
+        // Anything pushed between the last drain and the close: calls are Send and may be
+        // dropped anywhere; a task here would be one already finished, so nothing runs.
+        while self.shared.remote.pop().is_ok() {}
+    }
+}
+
+/// Runs a callback; a panic in it is reported and contained, like a task's.
+pub(crate) fn run_callback<F: FnOnce()>(callback: F) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(callback)) {
+        eprintln!(
+            "bucle: a callback scheduled on the loop panicked: {}\n  = note: the loop keeps \
+             running; catch the error inside the callback to handle it",
+            crate::task::panic_message(&*payload)
+        );
+    }
+}
+
+/// The waker of the future given to `block_on`.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.shared.unpark();
+    }
+}
+
+/// Schedules a woken task: onto the local queue on the loop thread, else the remote queue.
+pub(crate) fn schedule(runnable: Runnable<Meta>) {
+    let runnable = context::with_current(|core| match core {
+        Some(core) if Arc::ptr_eq(&core.shared, &runnable.metadata().shared) => {
+            core.ready.borrow_mut().push_back(runnable);
+            None
+        }
+        _ => Some(runnable),
+    });
+    if let Some(runnable) = runnable {
+        let shared = runnable.metadata().shared.clone();
+        if let Err(Remote::Task(runnable)) = shared.push_remote(Remote::Task(runnable)) {
+            // The loop has shut down, so every task future is already gone and this wake
+            // came after its task finished. The runnable must not be dropped off the loop
+            // thread; it owns no future any more, so forgetting it only keeps its memory.
+            std::mem::forget(runnable);
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Shared>();
+}

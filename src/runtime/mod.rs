@@ -1,0 +1,459 @@
+//! The event loop: [`Runtime`], its [`Builder`], the thread-safe [`Handle`], and [`run`].
+//!
+//! One runtime is one loop on one thread. [`Runtime::block_on`] drives a future and every task
+//! spawned on the loop until that future completes; dropping the runtime cancels the tasks
+//! that are left and drops their futures, each exactly once.
+//!
+//! # Scheduling
+//!
+//! Tasks woken on the loop thread go on a local FIFO queue (no atomics, no locks); tasks woken
+//! on other threads go through a lock-free remote queue and wake the loop with one
+//! `Poller::notify` when it is parked. Each tick runs at most
+//! [`Builder::event_interval`] tasks (128 by default) before it polls I/O, fires timers and
+//! takes remote work, so tasks that keep waking themselves cannot starve I/O or timers.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+
+pub(crate) mod clock;
+pub(crate) mod context;
+pub(crate) mod core;
+pub(crate) mod reactor;
+pub(crate) mod timers;
+
+use self::core::{Config, Core, Remote, Shared, DEFAULT_EVENT_INTERVAL};
+use crate::task::JoinHandle;
+
+/// Runs `future` to completion on a new loop, like Python's `asyncio.run`.
+///
+/// Builds a [`Runtime`] with default settings, drives `future` on it, then shuts the loop
+/// down: tasks still running are cancelled and their futures dropped. A panic inside
+/// `future` propagates to the caller (after the shutdown).
+///
+/// # Panics
+///
+/// If this thread is already running a bucle loop (use `.await` or [`spawn`](crate::spawn)
+/// instead), or if the operating system refuses to create the poller.
+///
+/// ```
+/// let answer = bucle::run(async {
+///     let task = bucle::spawn(async { 40 });
+///     task.await.unwrap() + 2
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let runtime = match Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => panic!("bucle::run could not create the event loop: {err}"),
+    };
+    runtime.enter_block_on(future, "bucle::run")
+}
+
+/// An event loop.
+///
+/// `Runtime` is not `Send`: its loop and its tasks belong to the thread that built it. Use
+/// [`Runtime::handle`] to reach it from other threads.
+///
+/// ```
+/// let rt = bucle::Runtime::new().unwrap();
+/// let task = rt.spawn(async { 1 });
+/// assert_eq!(rt.block_on(task).unwrap(), 1);
+/// ```
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+impl Runtime {
+    /// A runtime with default settings.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error if the poller (epoll, kqueue...) cannot be created, for
+    /// example when the process is out of file descriptors.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::builder().event_interval(64).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs the loop until `future` completes and returns its output.
+    ///
+    /// Tasks spawned on the loop run while `future` is pending. Tasks still running when it
+    /// completes stay on the loop: the next `block_on` continues them, and dropping the
+    /// runtime cancels them.
+    ///
+    /// # Panics
+    ///
+    /// If this thread is already running a bucle loop: a loop cannot block inside itself.
+    /// Panics inside `future` propagate.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.enter_block_on(future, "Runtime::block_on")
+    }
+
+    #[track_caller]
+    fn enter_block_on<F: Future>(&self, future: F, what: &str) -> F::Output {
+        let _guard = context::enter(self.core.clone(), what);
+        self.core.block_on(future)
+    }
+
+    /// Spawns a task on this runtime's loop. It runs during the next `block_on`.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { "hi" });
+    /// assert_eq!(rt.block_on(task).unwrap(), "hi");
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        crate::task::spawn_local_on(&self.core, None, std::panic::Location::caller(), future)
+    }
+
+    /// A [`Handle`] to this loop, usable from any thread.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// std::thread::spawn(move || handle.call_soon(|| println!("on the loop")).unwrap())
+    ///     .join()
+    ///     .unwrap();
+    /// rt.block_on(bucle::yield_now());
+    /// ```
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.core.shared.clone(),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _guard = context::enter_for_shutdown(self.core.clone());
+        self.core.shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("id", &self.core.shared.id)
+            .field("tasks", &self.core.tasks.borrow().len())
+            .field("timers", &self.core.timers.borrow().len())
+            .finish()
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// let rt = bucle::Runtime::builder()
+///     .event_interval(256)
+///     .start_paused(true)
+///     .build()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a runtime Builder does nothing until `build` is called"]
+pub struct Builder {
+    config: Config,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// Default settings.
+    ///
+    /// ```
+    /// let rt = bucle::runtime::Builder::new().build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            config: Config {
+                event_interval: DEFAULT_EVENT_INTERVAL,
+                start_paused: false,
+            },
+        }
+    }
+
+    /// How many tasks one tick runs before it polls I/O, fires timers and takes work from
+    /// other threads. Default: 128. Lower values make I/O and timers more responsive under
+    /// load; higher values cost fewer syscalls per task.
+    ///
+    /// # Panics
+    ///
+    /// If `tasks` is zero: the loop would never run a task.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::builder().event_interval(32).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn event_interval(mut self, tasks: u32) -> Builder {
+        assert!(
+            tasks > 0,
+            "Builder::event_interval(0) would never run a task; use at least 1"
+        );
+        self.config.event_interval = tasks;
+        self
+    }
+
+    /// Starts the loop with its clock paused, for tests: time stands still while tasks run
+    /// and jumps to the next timer when the loop has nothing else to do, so an hour of
+    /// timers takes milliseconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder().start_paused(true).build()?;
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(bucle::sleep(Duration::from_secs(3600)));
+    /// assert!(real.elapsed() < Duration::from_secs(3600));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.config.start_paused = paused;
+        self
+    }
+
+    /// Builds the runtime.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error if the poller cannot be created.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::builder().build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(&self) -> io::Result<Runtime> {
+        Ok(Runtime {
+            core: Rc::new(Core::new(self.config.clone())?),
+        })
+    }
+}
+
+/// A thread-safe reference to a loop: spawn `Send` futures on it and run closures on it from
+/// any thread.
+///
+/// ```
+/// let rt = bucle::Runtime::new().unwrap();
+/// let handle = rt.handle();
+/// let task = std::thread::spawn(move || handle.spawn(async { 2 + 2 }).unwrap())
+///     .join()
+///     .unwrap();
+/// assert_eq!(rt.block_on(task).unwrap(), 4);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the loop running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// If no bucle loop runs on this thread; [`Handle::try_current`] returns an error instead.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let handle = bucle::Handle::current();
+    /// # let _ = handle;
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        let core = context::expect_current("`Handle::current`");
+        Handle {
+            shared: core.shared.clone(),
+        }
+    }
+
+    /// The handle of the loop running on this thread, or an error if there is none.
+    ///
+    /// ```
+    /// assert!(bucle::Handle::try_current().is_err());
+    /// bucle::run(async { assert!(bucle::Handle::try_current().is_ok()) });
+    /// ```
+    pub fn try_current() -> Result<Handle, NoLoop> {
+        context::with_current(|core| {
+            core.map(|core| Handle {
+                shared: core.shared.clone(),
+            })
+            .ok_or(NoLoop(()))
+        })
+    }
+
+    /// Spawns a `Send` future on the loop, from any thread.
+    ///
+    /// # Errors
+    ///
+    /// [`LoopClosed`] if the loop has shut down; the future is dropped.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = handle.spawn(async { 7 }).unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 7);
+    /// drop(rt);
+    /// assert!(handle.spawn(async {}).is_err());
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, LoopClosed>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        crate::task::spawn_send_on(&self.shared, None, std::panic::Location::caller(), future)
+    }
+
+    /// Runs `callback` on the loop at its next turn, from any thread (asyncio's
+    /// `call_soon_threadsafe`). A panic in the callback is reported and contained.
+    ///
+    /// # Errors
+    ///
+    /// [`LoopClosed`] if the loop has shut down; the callback is dropped without running.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// let flag = ran.clone();
+    /// rt.handle().call_soon(move || flag.store(true, Ordering::SeqCst)).unwrap();
+    /// rt.block_on(bucle::yield_now());
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// ```
+    pub fn call_soon<F>(&self, callback: F) -> Result<(), LoopClosed>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        if self.shared.is_closed() {
+            return Err(LoopClosed(()));
+        }
+        self.shared
+            .push_remote(Remote::Call(Box::new(callback)))
+            .map_err(|_| LoopClosed(()))
+    }
+
+    /// True once the loop has shut down: nothing sent to it will run.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// assert!(!handle.is_closed());
+    /// drop(rt);
+    /// assert!(handle.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("loop", &self.shared.id)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Queues `callback` to run on the current loop at its next turn (asyncio's `call_soon`).
+/// Callbacks run in the order they were queued; a panic in one is reported and contained.
+///
+/// # Panics
+///
+/// If no bucle loop is running on this thread.
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// # bucle::run(async {
+/// let hits = Rc::new(Cell::new(0));
+/// let h = hits.clone();
+/// bucle::call_soon(move || h.set(h.get() + 1));
+/// assert_eq!(hits.get(), 0);
+/// bucle::yield_now().await;
+/// assert_eq!(hits.get(), 1);
+/// # });
+/// ```
+#[track_caller]
+pub fn call_soon<F: FnOnce() + 'static>(callback: F) {
+    context::expect_current("`bucle::call_soon`").call_soon(Box::new(callback));
+}
+
+/// The loop has shut down; nothing more can run on it.
+///
+/// ```
+/// let rt = bucle::Runtime::new().unwrap();
+/// let handle = rt.handle();
+/// drop(rt);
+/// let err = handle.call_soon(|| {}).unwrap_err();
+/// assert_eq!(err.to_string(), "the bucle event loop has shut down");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoopClosed(pub(crate) ());
+
+impl fmt::Display for LoopClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the bucle event loop has shut down")
+    }
+}
+
+impl std::error::Error for LoopClosed {}
+
+/// No bucle loop is running on this thread.
+///
+/// ```
+/// let err = bucle::Handle::try_current().unwrap_err();
+/// assert!(err.to_string().contains("no bucle event loop"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoLoop(pub(crate) ());
+
+impl fmt::Display for NoLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no bucle event loop is running on this thread")
+    }
+}
+
+impl std::error::Error for NoLoop {}

@@ -1,0 +1,477 @@
+//! Tasks: spawning, names, handles, cancellation and cooperative yielding.
+//!
+//! A task is a future the loop owns and polls whenever it is woken. Tasks run concurrently on
+//! the loop's one thread: while one waits (for a timer, a socket, a queue), the others run.
+//! Spawned futures need not be `Send`.
+//!
+//! ```
+//! # bucle::run(async {
+//! let worker = bucle::task::Builder::new()
+//!     .name("worker")
+//!     .spawn(async { "done" });
+//! assert_eq!(worker.name(), Some("worker"));
+//! assert_eq!(worker.await.unwrap(), "done");
+//! # });
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+mod join;
+pub(crate) mod raw;
+
+pub use join::{JoinError, JoinHandle, Panic};
+
+use crate::runtime::context;
+use crate::runtime::core::{schedule, Core, Shared};
+use raw::{Meta, TaskFuture};
+
+/// A task's id: unique among all tasks of the process, never reused.
+///
+/// ```
+/// # bucle::run(async {
+/// let handle = bucle::spawn(async { bucle::task::current().id() });
+/// let id = handle.id();
+/// assert_eq!(handle.await.unwrap(), id);
+/// # });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Id(u64);
+
+static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Id {
+    pub(crate) fn next() -> Id {
+        Id(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id as a number.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// assert!(bucle::spawn(async {}).id().as_u64() > 0);
+    /// # });
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Spawns a task on the current loop and returns its [`JoinHandle`].
+///
+/// The future starts running at the loop's next turn, not inside `spawn`. It need not be
+/// `Send`: it never leaves the loop thread. The call site is recorded and shows up in panic
+/// reports and task listings.
+///
+/// # Panics
+///
+/// If no bucle loop is running on this thread. From other threads, use
+/// [`Handle::spawn`](crate::Handle::spawn).
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// # bucle::run(async {
+/// let shared = Rc::new(5); // not Send, and that is fine
+/// let handle = bucle::spawn({
+///     let shared = shared.clone();
+///     async move { *shared * 2 }
+/// });
+/// assert_eq!(handle.await.unwrap(), 10);
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Builder::new().spawn(future)
+}
+
+/// Configures a task before spawning it: for now, its name.
+///
+/// ```
+/// # bucle::run(async {
+/// let handle = bucle::task::Builder::new()
+///     .name("fetch")
+///     .spawn(async { bucle::task::current().name().map(String::from) });
+/// assert_eq!(handle.await.unwrap().as_deref(), Some("fetch"));
+/// # });
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use = "a task Builder does nothing until `spawn` is called"]
+pub struct Builder {
+    name: Option<Arc<str>>,
+}
+
+impl Builder {
+    /// A builder with default settings.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let handle = bucle::task::Builder::new().spawn(async { 1 });
+    /// assert_eq!(handle.await.unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the task. The name shows in [`JoinHandle::name`], [`current`], panic reports and
+    /// task listings.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let handle = bucle::task::Builder::new().name("db").spawn(async {});
+    /// assert_eq!(handle.name(), Some("db"));
+    /// # });
+    /// ```
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Spawns the task on the current loop; see [`spawn`].
+    ///
+    /// # Panics
+    ///
+    /// If no bucle loop is running on this thread.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let handle = bucle::task::Builder::new().name("answer").spawn(async { 42 });
+    /// assert_eq!(handle.await.unwrap(), 42);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let spawned_at = Location::caller();
+        let core = context::expect_current("`bucle::spawn`");
+        spawn_local_on(&core, self.name, spawned_at, future)
+    }
+
+    /// Spawns the task on the loop behind `handle`, from any thread; see
+    /// [`Handle::spawn`](crate::Handle::spawn).
+    ///
+    /// # Errors
+    ///
+    /// [`LoopClosed`](crate::runtime::LoopClosed) if that loop has shut down; the future is
+    /// dropped.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || {
+    ///     bucle::task::Builder::new().name("remote").spawn_on(async { 1 }, &handle).unwrap()
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(
+        self,
+        future: F,
+        handle: &crate::Handle,
+    ) -> Result<JoinHandle<F::Output>, crate::runtime::LoopClosed>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_send_on(handle.shared(), self.name, Location::caller(), future)
+    }
+}
+
+/// Creates a task on `core` from its own thread and queues it to run.
+pub(crate) fn spawn_local_on<F>(
+    core: &Core,
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let meta = Meta::new(name, spawned_at, core.shared.clone());
+    // SAFETY: `spawn_unchecked` asks that a future which is not `Send` be polled and dropped
+    // only on its own thread. The runnable is only ever run by `core`'s loop, on this thread
+    // (the loop is pinned here: `Runtime` is `!Send`); wakes from other threads move it
+    // through the remote queue, which only the loop drains, and shutdown runs every queued
+    // runnable on the loop thread so that futures are dropped there. The schedule function
+    // is a plain `fn`, so it is `Send + Sync + 'static`. The future borrows nothing but the
+    // task's own metadata, which `async-task` keeps alive for longer than the future.
+    let (runnable, task) = unsafe {
+        async_task::Builder::new()
+            .metadata(meta)
+            .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
+    };
+    core.ready.borrow_mut().push_back(runnable);
+    JoinHandle::new(task)
+}
+
+/// Creates a `Send` task for the loop behind `shared`, from any thread.
+pub(crate) fn spawn_send_on<F>(
+    shared: &Arc<Shared>,
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
+    future: F,
+) -> Result<JoinHandle<F::Output>, crate::runtime::LoopClosed>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if shared.is_closed() {
+        return Err(crate::runtime::LoopClosed(()));
+    }
+    let meta = Meta::new(name, spawned_at, shared.clone());
+    // SAFETY: the future is `Send + 'static`, so it may be polled and dropped on any thread;
+    // it borrows only the task's metadata, which `async-task` keeps alive for longer than
+    // the future. The schedule function is a plain `fn`.
+    let (runnable, task) = unsafe {
+        async_task::Builder::new()
+            .metadata(meta)
+            .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
+    };
+    let on_loop =
+        context::with_current(|core| core.is_some_and(|core| Arc::ptr_eq(&core.shared, shared)));
+    if on_loop {
+        let core = context::current().expect("checked above");
+        core.ready.borrow_mut().push_back(runnable);
+    } else if shared
+        .push_remote(crate::runtime::core::Remote::Task(runnable))
+        .is_err()
+    {
+        // The loop closed between the check and the push. The future is `Send`, so
+        // dropping it here, off the loop thread, is fine.
+        return Err(crate::runtime::LoopClosed(()));
+    }
+    Ok(JoinHandle::new(task))
+}
+
+/// What is known about a task: id, name and spawn site.
+///
+/// ```
+/// # bucle::run(async {
+/// let info = bucle::task::Builder::new()
+///     .name("probe")
+///     .spawn(async { bucle::task::current() })
+///     .await
+///     .unwrap();
+/// assert_eq!(info.name(), Some("probe"));
+/// assert_eq!(info.spawned_at().file(), file!());
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    id: Id,
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
+}
+
+impl TaskInfo {
+    /// The task's id.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let handle = bucle::spawn(async { bucle::task::current().id() });
+    /// assert_eq!(handle.id(), handle.await.unwrap());
+    /// # });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The task's name, if it has one.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let name = bucle::spawn(async { bucle::task::current().name().map(String::from) });
+    /// assert_eq!(name.await.unwrap(), None);
+    /// # });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Where the task was spawned.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let site = bucle::spawn(async { bucle::task::current().spawned_at() });
+    /// assert_eq!(site.await.unwrap().file(), file!());
+    /// # });
+    /// ```
+    pub fn spawned_at(&self) -> &'static Location<'static> {
+        self.spawned_at
+    }
+}
+
+impl fmt::Display for TaskInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} spawned at {}",
+            describe(self.id, self.name.as_deref()),
+            self.spawned_at
+        )
+    }
+}
+
+/// The task being polled right now.
+///
+/// # Panics
+///
+/// Outside a task: on a thread with no loop, or in the future given to `block_on` (which is
+/// not a task). Use [`try_current`] to check.
+///
+/// ```
+/// # bucle::run(async {
+/// let id = bucle::spawn(async { bucle::task::current().id() }).await.unwrap();
+/// # let _ = id;
+/// # });
+/// ```
+#[track_caller]
+pub fn current() -> TaskInfo {
+    try_current().unwrap_or_else(|| {
+        panic!(
+            "`bucle::task::current()` was called outside a bucle task; the future passed to \
+             `block_on`/`run` is not a task. Use `bucle::task::try_current()` to check"
+        )
+    })
+}
+
+/// The task being polled right now, or `None` outside a task.
+///
+/// ```
+/// # bucle::run(async {
+/// assert!(bucle::task::try_current().is_none()); // the main future is not a task
+/// assert!(bucle::spawn(async { bucle::task::try_current() }).await.unwrap().is_some());
+/// # });
+/// ```
+pub fn try_current() -> Option<TaskInfo> {
+    let core: Rc<Core> = context::current()?;
+    let (_, slot) = core.current.get()?;
+    let tasks = core.tasks.borrow();
+    let entry = tasks.get(slot)?;
+    Some(TaskInfo {
+        id: entry.id,
+        name: entry.name.clone(),
+        spawned_at: entry.spawned_at,
+    })
+}
+
+/// Every live task of the current loop that has started running, in no particular order.
+///
+/// # Panics
+///
+/// If no bucle loop is running on this thread.
+///
+/// ```
+/// # bucle::run(async {
+/// let sleeper = bucle::task::Builder::new()
+///     .name("sleeper")
+///     .spawn(bucle::sleep(std::time::Duration::from_secs(60)));
+/// bucle::yield_now().await;
+/// assert!(bucle::task::all().iter().any(|t| t.name() == Some("sleeper")));
+/// sleeper.cancel();
+/// # });
+/// ```
+#[track_caller]
+pub fn all() -> Vec<TaskInfo> {
+    let core = context::expect_current("`bucle::task::all`");
+    let tasks = core.tasks.borrow();
+    tasks
+        .iter()
+        .map(|(_, entry)| TaskInfo {
+            id: entry.id,
+            name: entry.name.clone(),
+            spawned_at: entry.spawned_at,
+        })
+        .collect()
+}
+
+/// Yields to the loop once: other ready tasks, I/O and timers get their turn, then the
+/// calling task continues.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it loses nothing.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// # bucle::run(async {
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let other = bucle::spawn({
+///     let log = log.clone();
+///     async move { log.borrow_mut().push("other") }
+/// });
+/// log.borrow_mut().push("main");
+/// bucle::yield_now().await;
+/// log.borrow_mut().push("main again");
+/// other.await.unwrap();
+/// assert_eq!(*log.borrow(), ["main", "other", "main again"]);
+/// # });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The message of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "<non-string panic payload>"
+    }
+}
+
+/// `task "name" (#7)` or `task #7`.
+pub(crate) fn describe(id: Id, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("task {name:?} ({id})"),
+        None => format!("task {id}"),
+    }
+}

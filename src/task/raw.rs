@@ -1,0 +1,233 @@
+//! What the loop keeps for each task: its metadata (in the `async-task` header, readable from
+//! the `JoinHandle` on any thread), the wrapper future that contains panics and carries out
+//! cancellation, and its entry in the loop's registry.
+
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Waker};
+
+use super::{panic_message, Id, JoinError, Panic};
+use crate::runtime::context;
+use crate::runtime::core::{Remote, Shared};
+
+/// Cancellation has been requested.
+const CANCEL: u8 = 1;
+/// The task panicked and its output has not been read.
+const PANICKED: u8 = 2;
+/// The `JoinHandle` was dropped without reading the output.
+const HANDLE_DROPPED: u8 = 4;
+
+/// No registry slot yet: the task has not been polled.
+const NO_SLOT: usize = usize::MAX;
+
+pub(crate) struct Meta {
+    pub(crate) id: Id,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) shared: Arc<Shared>,
+    flags: AtomicU8,
+    /// Registry slot, written once by the first poll. A cancel from another thread reads it
+    /// to find the task's waker.
+    slot: AtomicUsize,
+    /// The panic message, kept for the report if nobody reads the `JoinHandle`.
+    panic_message: OnceLock<String>,
+}
+
+impl Meta {
+    pub(crate) fn new(
+        name: Option<Arc<str>>,
+        spawned_at: &'static Location<'static>,
+        shared: Arc<Shared>,
+    ) -> Meta {
+        Meta {
+            id: Id::next(),
+            name,
+            spawned_at,
+            shared,
+            flags: AtomicU8::new(0),
+            slot: AtomicUsize::new(NO_SLOT),
+            panic_message: OnceLock::new(),
+        }
+    }
+
+    /// Marks the task cancelled; its next poll drops the future instead of polling it.
+    pub(crate) fn request_cancel(&self) -> bool {
+        self.flags.fetch_or(CANCEL, Ordering::SeqCst) & CANCEL == 0
+    }
+
+    /// The registry slot, or `usize::MAX` before the first poll.
+    pub(crate) fn slot(&self) -> usize {
+        self.slot.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_cancel_requested(&self) -> bool {
+        self.flags.load(Ordering::SeqCst) & CANCEL != 0
+    }
+
+    /// Requests cancellation and makes sure the task runs to see it, from any thread.
+    pub(crate) fn cancel(&self) {
+        if !self.request_cancel() {
+            return;
+        }
+        // Ordered after the flag: either the first poll sees the flag, or we see its slot.
+        let slot = self.slot.load(Ordering::SeqCst);
+        if slot == NO_SLOT {
+            return;
+        }
+        let id = self.id;
+        let on_loop = context::with_current(|core| match core {
+            Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => {
+                core.wake_registered(id, slot);
+                true
+            }
+            _ => false,
+        });
+        if !on_loop {
+            // If the loop has shut down, the task was cancelled by the shutdown already.
+            let _ = self.shared.push_remote(Remote::WakeTask(id, slot));
+        }
+    }
+
+    /// The handle was dropped without reading the output: report a panic nobody will see.
+    pub(crate) fn handle_dropped(&self) {
+        let previous = self.flags.fetch_or(HANDLE_DROPPED, Ordering::SeqCst);
+        if previous & PANICKED != 0 {
+            self.report_unretrieved_panic();
+        }
+    }
+
+    fn record_panic(&self, message: String) {
+        let _ = self.panic_message.set(message);
+        let previous = self.flags.fetch_or(PANICKED, Ordering::SeqCst);
+        if previous & HANDLE_DROPPED != 0 {
+            self.report_unretrieved_panic();
+        }
+    }
+
+    fn report_unretrieved_panic(&self) {
+        let message = self.panic_message.get().map_or("<unknown>", String::as_str);
+        eprintln!(
+            "bucle: {} panicked and nobody awaited its JoinHandle\n  --> {} (spawned here)\n  \
+             = panic: {message}\n  = help: await the JoinHandle to receive the panic as a \
+             `JoinError`, or handle the failure inside the task",
+            super::describe(self.id, self.name.as_deref()),
+            self.spawned_at,
+        );
+    }
+}
+
+/// A registered task, as the loop sees it.
+pub(crate) struct TaskEntry {
+    pub(crate) id: Id,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) waker: Waker,
+}
+
+pin_project_lite::pin_project! {
+    /// The future `async-task` runs for a task: the user's future, with panics caught and
+    /// cancellation applied at poll time, on the loop thread.
+    pub(crate) struct TaskFuture<'a, F> {
+        #[pin]
+        future: Option<F>,
+        meta: &'a Meta,
+        registration: Registration,
+    }
+}
+
+impl<'a, F> TaskFuture<'a, F> {
+    pub(crate) fn new(meta: &'a Meta, future: F) -> Self {
+        TaskFuture {
+            future: Some(future),
+            meta,
+            registration: Registration { slot: None },
+        }
+    }
+}
+
+impl<F: Future> Future for TaskFuture<'_, F> {
+    type Output = Result<F::Output, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let meta: &Meta = this.meta;
+        if this.registration.slot.is_none() {
+            this.registration.register(meta, cx.waker());
+        }
+        if meta.is_cancel_requested() {
+            drop_contained(this.future.as_mut());
+            return Poll::Ready(Err(JoinError::Cancelled));
+        }
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            // async-task never polls a completed task.
+            unreachable!("bucle task polled after completion");
+        };
+        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => {
+                drop_contained(this.future.as_mut());
+                Poll::Ready(Ok(output))
+            }
+            Err(payload) => {
+                drop_contained(this.future.as_mut());
+                let message = panic_message(&*payload).to_owned();
+                meta.record_panic(message.clone());
+                Poll::Ready(Err(JoinError::Panicked(Panic::new(
+                    payload,
+                    message,
+                    meta.id,
+                    meta.name.clone(),
+                    meta.spawned_at,
+                ))))
+            }
+        }
+    }
+}
+
+/// Drops the user's future now, on the loop thread; a panic in its destructor is contained.
+fn drop_contained<F>(mut future: Pin<&mut Option<F>>) {
+    if panic::catch_unwind(AssertUnwindSafe(|| future.set(None))).is_err() {
+        eprintln!("bucle: a task's future panicked while being dropped; the panic was contained");
+    }
+}
+
+/// The task's slot in its loop's registry; removed when the task future is dropped.
+struct Registration {
+    slot: Option<(Id, usize)>,
+}
+
+impl Registration {
+    fn register(&mut self, meta: &Meta, waker: &Waker) {
+        context::with_current(|core| {
+            let core = core.expect("bucle tasks are only polled by their own loop");
+            let slot = core.tasks.borrow_mut().insert(TaskEntry {
+                id: meta.id,
+                name: meta.name.clone(),
+                spawned_at: meta.spawned_at,
+                waker: waker.clone(),
+            });
+            core.current.set(Some((meta.id, slot)));
+            self.slot = Some((meta.id, slot));
+            meta.slot.store(slot, Ordering::SeqCst);
+        });
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some((id, slot)) = self.slot {
+            context::with_current(|core| {
+                let Some(core) = core else { return };
+                let mut tasks = core.tasks.borrow_mut();
+                if tasks.get(slot).is_some_and(|entry| entry.id == id) {
+                    let entry = tasks.remove(slot);
+                    drop(tasks);
+                    drop(entry);
+                }
+            });
+        }
+    }
+}
