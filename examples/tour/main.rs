@@ -1,0 +1,15 @@
+//! A guided tour of bucle: each chapter is a small program that prints what it shows.
+//!
+//! Run it with `cargo run --release --example tour`. Each chapter lives in its own file beside
+//! this one; read them along with the output.
+
+mod ch01_loop;
+
+fn main() {
+    let chapters: &[(&str, fn())] = &[("1. The loop: tasks, time, cancellation", ch01_loop::run)];
+    for (title, chapter) in chapters {
+        println!("\n=== {title} ===");
+        chapter();
+    }
+    println!("\nEnd of the tour.");
+}
