@@ -4,7 +4,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::raw::Meta;
 use super::{describe, Id};
@@ -136,10 +136,19 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.metadata().handle_dropped();
-            task.detach();
+        let Some(mut task) = self.task.take() else {
+            return;
+        };
+        if task.metadata().handle_dropped() {
+            // The task finished with a panic that nobody read: take it and say so.
+            let mut cx = Context::from_waker(Waker::noop());
+            if let Poll::Ready(Err(JoinError::Panicked(panic))) = Pin::new(&mut task).poll(&mut cx)
+            {
+                panic.report_unretrieved();
+                return;
+            }
         }
+        task.detach();
     }
 }
 
@@ -240,7 +249,10 @@ impl fmt::Display for JoinError {
 impl std::error::Error for JoinError {}
 
 /// A task's panic: the payload, its message, and which task it was.
-pub struct Panic {
+pub struct Panic(Box<PanicInner>);
+
+/// Boxed so that a task's output slot stays small while no task panics.
+struct PanicInner {
     payload: Mutex<Box<dyn Any + Send + 'static>>,
     message: String,
     task: Id,
@@ -256,13 +268,25 @@ impl Panic {
         name: Option<Arc<str>>,
         spawned_at: &'static Location<'static>,
     ) -> Panic {
-        Panic {
+        Panic(Box::new(PanicInner {
             payload: Mutex::new(payload),
             message,
             task,
             name,
             spawned_at,
-        }
+        }))
+    }
+
+    /// Reports a panic that no `JoinHandle` will ever return, on stderr.
+    pub(crate) fn report_unretrieved(&self) {
+        eprintln!(
+            "bucle: {} panicked and nobody awaited its JoinHandle\n  --> {} (spawned here)\n  \
+             = panic: {}\n  = help: await the JoinHandle to receive the panic as a \
+             `JoinError`, or handle the failure inside the task",
+            describe(self.0.task, self.0.name.as_deref()),
+            self.0.spawned_at,
+            self.0.message,
+        );
     }
 
     /// The panic message (`"<non-string panic payload>"` if the payload was not a string).
@@ -275,7 +299,7 @@ impl Panic {
     /// # });
     /// ```
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The id of the task that panicked.
@@ -289,7 +313,7 @@ impl Panic {
     /// # });
     /// ```
     pub fn task_id(&self) -> Id {
-        self.task
+        self.0.task
     }
 
     /// The name of the task that panicked, if it had one.
@@ -302,7 +326,7 @@ impl Panic {
     /// # });
     /// ```
     pub fn task_name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.0.name.as_deref()
     }
 
     /// Where the task that panicked was spawned.
@@ -315,7 +339,7 @@ impl Panic {
     /// # });
     /// ```
     pub fn spawned_at(&self) -> &'static Location<'static> {
-        self.spawned_at
+        self.0.spawned_at
     }
 
     /// The payload, for [`std::panic::resume_unwind`].
@@ -328,7 +352,8 @@ impl Panic {
     /// # });
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
-        self.payload
+        self.0
+            .payload
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -337,10 +362,10 @@ impl Panic {
 impl fmt::Debug for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Panic")
-            .field("message", &self.message)
-            .field("task", &self.task)
-            .field("name", &self.name)
-            .field("spawned_at", &self.spawned_at)
+            .field("message", &self.0.message)
+            .field("task", &self.0.task)
+            .field("name", &self.0.name)
+            .field("spawned_at", &self.0.spawned_at)
             .finish()
     }
 }
@@ -350,9 +375,9 @@ impl fmt::Display for Panic {
         write!(
             f,
             "{} (spawned at {}) panicked: {}",
-            describe(self.task, self.name.as_deref()),
-            self.spawned_at,
-            self.message
+            describe(self.0.task, self.0.name.as_deref()),
+            self.0.spawned_at,
+            self.0.message
         )
     }
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::{panic_message, Id, JoinError, Panic};
@@ -32,8 +32,6 @@ pub(crate) struct Meta {
     /// Registry slot, written once by the first poll. A cancel from another thread reads it
     /// to find the task's waker.
     slot: AtomicUsize,
-    /// The panic message, kept for the report if nobody reads the `JoinHandle`.
-    panic_message: OnceLock<String>,
 }
 
 impl Meta {
@@ -49,7 +47,6 @@ impl Meta {
             shared,
             flags: AtomicU8::new(0),
             slot: AtomicUsize::new(NO_SLOT),
-            panic_message: OnceLock::new(),
         }
     }
 
@@ -91,31 +88,18 @@ impl Meta {
         }
     }
 
-    /// The handle was dropped without reading the output: report a panic nobody will see.
-    pub(crate) fn handle_dropped(&self) {
+    /// The handle was dropped without reading the output. Returns true if the task had
+    /// panicked: the caller then reports the panic, which nobody else will see.
+    pub(crate) fn handle_dropped(&self) -> bool {
         let previous = self.flags.fetch_or(HANDLE_DROPPED, Ordering::SeqCst);
-        if previous & PANICKED != 0 {
-            self.report_unretrieved_panic();
-        }
+        previous & PANICKED != 0
     }
 
-    fn record_panic(&self, message: String) {
-        let _ = self.panic_message.set(message);
+    /// Records that the task panicked. Returns true if its handle is already gone: the
+    /// caller then reports the panic.
+    fn panicked(&self) -> bool {
         let previous = self.flags.fetch_or(PANICKED, Ordering::SeqCst);
-        if previous & HANDLE_DROPPED != 0 {
-            self.report_unretrieved_panic();
-        }
-    }
-
-    fn report_unretrieved_panic(&self) {
-        let message = self.panic_message.get().map_or("<unknown>", String::as_str);
-        eprintln!(
-            "bucle: {} panicked and nobody awaited its JoinHandle\n  --> {} (spawned here)\n  \
-             = panic: {message}\n  = help: await the JoinHandle to receive the panic as a \
-             `JoinError`, or handle the failure inside the task",
-            super::describe(self.id, self.name.as_deref()),
-            self.spawned_at,
-        );
+        previous & HANDLE_DROPPED != 0
     }
 }
 
@@ -174,14 +158,17 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             Err(payload) => {
                 drop_contained(this.future.as_mut());
                 let message = panic_message(&*payload).to_owned();
-                meta.record_panic(message.clone());
-                Poll::Ready(Err(JoinError::Panicked(Panic::new(
+                let panic = Panic::new(
                     payload,
                     message,
                     meta.id,
                     meta.name.clone(),
                     meta.spawned_at,
-                ))))
+                );
+                if meta.panicked() {
+                    panic.report_unretrieved();
+                }
+                Poll::Ready(Err(JoinError::Panicked(panic)))
             }
         }
     }

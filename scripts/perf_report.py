@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Runs every benchmark in benches/ and writes docs/performance.md.
+
+Each bench file holds one criterion group per workload, with the functions `bucle`, `tokio`
+and `smol` run side by side. This script runs the whole set several times (one process per
+run), takes the median of each function's per-run median, and writes the ratio of bucle to
+the faster peer with the spread across runs.
+
+    python3 scripts/perf_report.py            # 3 runs, default criterion timing
+    python3 scripts/perf_report.py --runs 5 --quick
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import statistics
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PEERS = ("tokio", "smol")
+
+
+def target_dir():
+    return pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def bench_names(only):
+    names = sorted(p.stem for p in (ROOT / "benches").glob("*.rs"))
+    return [n for n in names if not only or n in only]
+
+
+def run_once(benches, quick):
+    args = ["--noplot"]
+    if quick:
+        args += ["--warm-up-time", "1", "--measurement-time", "3"]
+    for bench in benches:
+        subprocess.run(
+            ["cargo", "bench", "--bench", bench, "--", *args],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    results = {}
+    criterion = target_dir() / "criterion"
+    for estimates in criterion.glob("*/*/new/estimates.json"):
+        function = estimates.parent.parent.name
+        group = estimates.parent.parent.parent.name
+        if function not in ("bucle",) + PEERS:
+            continue
+        median = json.loads(estimates.read_text())["median"]["point_estimate"]
+        results.setdefault(group, {})[function] = median
+    return results
+
+
+def versions():
+    lock = (ROOT / "Cargo.lock").read_text()
+    found = {}
+    for name in ("tokio", "smol", "async-executor", "async-io", "polling", "async-task", "criterion"):
+        m = re.search(r'name = "%s"\nversion = "([^"]+)"' % re.escape(name), lock)
+        if m:
+            found[name] = m.group(1)
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return rustc, found
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def fmt_time(ns):
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
+    if ns >= 1e3:
+        return "%.1f us" % (ns / 1e3)
+    return "%.0f ns" % ns
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--bench", action="append", help="only these bench files")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    opts = parser.parse_args()
+
+    benches = bench_names(opts.bench)
+    runs = [run_once(benches, opts.quick) for _ in range(opts.runs)]
+    groups = sorted({g for r in runs for g in r})
+    rows = []
+    for group in groups:
+        per_fn = {}
+        for fn in ("bucle",) + PEERS:
+            samples = [r[group][fn] for r in runs if fn in r.get(group, {})]
+            if samples:
+                per_fn[fn] = samples
+        if "bucle" not in per_fn or not any(p in per_fn for p in PEERS):
+            continue
+        med = {fn: statistics.median(s) for fn, s in per_fn.items()}
+        peer = min((p for p in PEERS if p in med), key=lambda p: med[p])
+        ratios = [b / p for b, p in zip(per_fn["bucle"], per_fn[peer])]
+        rows.append((group, med, peer, med["bucle"] / med[peer], min(ratios), max(ratios)))
+
+    rustc, vers = versions()
+    lines = [
+        "# Performance",
+        "",
+        "bucle against tokio's `current_thread` runtime (with `LocalSet`) and smol's",
+        "`LocalExecutor` (with `async-io`), each workload run side by side in one process.",
+        "The ratio is bucle's time over the faster peer's: below 1.0, bucle is faster.",
+        "",
+        "Reproduce with `python3 scripts/perf_report.py` (it runs `cargo bench` and rewrites this",
+        "page). Method: %d runs of every bench, one process per run; each cell is the median of the"
+        % opts.runs,
+        "per-run criterion medians; the spread is the lowest and highest per-run ratio. Single",
+        "timings on a shared machine vary by 20-50%, so read the ratios, not the absolute times.",
+        "",
+        "| workload | bucle | tokio | smol | faster peer | ratio | spread |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for group, med, peer, ratio, lo, hi in rows:
+        cells = [fmt_time(med[f]) if f in med else "-" for f in ("bucle",) + PEERS]
+        lines.append(
+            "| %s | %s | %s | %s | %s | **%.2f** | %.2f-%.2f |"
+            % (group, *cells, peer, ratio, lo, hi)
+        )
+    lines += [
+        "",
+        "## Machine",
+        "",
+        "- date: %s" % datetime.date.today().isoformat(),
+        "- CPU: %s, %d cores" % (cpu_model(), os.cpu_count() or 0),
+        "- %s, release profile" % rustc,
+        "- " + ", ".join("%s %s" % kv for kv in sorted(vers.items())),
+        "",
+    ]
+    pathlib.Path(opts.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
