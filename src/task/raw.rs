@@ -113,12 +113,18 @@ pub(crate) struct TaskEntry {
 
 pin_project_lite::pin_project! {
     /// The future `async-task` runs for a task: the user's future, with panics caught and
-    /// cancellation applied at poll time, on the loop thread.
+    /// cancellation applied at poll time, on the loop thread. Its registry entry is
+    /// removed when it is dropped.
     pub(crate) struct TaskFuture<'a, F> {
         #[pin]
         future: Option<F>,
         meta: &'a Meta,
-        registration: Registration,
+    }
+
+    impl<'a, F> PinnedDrop for TaskFuture<'a, F> {
+        fn drop(this: Pin<&mut Self>) {
+            unregister(this.meta);
+        }
     }
 }
 
@@ -127,7 +133,6 @@ impl<'a, F> TaskFuture<'a, F> {
         TaskFuture {
             future: Some(future),
             meta,
-            registration: Registration { slot: None },
         }
     }
 }
@@ -138,8 +143,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let meta: &Meta = this.meta;
-        if this.registration.slot.is_none() {
-            this.registration.register(meta, cx.waker());
+        if meta.slot() == NO_SLOT {
+            register(meta, cx.waker());
         }
         if meta.is_cancel_requested() {
             drop_contained(this.future.as_mut());
@@ -181,40 +186,34 @@ fn drop_contained<F>(mut future: Pin<&mut Option<F>>) {
     }
 }
 
-/// The task's slot in its loop's registry; removed when the task future is dropped.
-struct Registration {
-    slot: Option<(Id, usize)>,
-}
-
-impl Registration {
-    fn register(&mut self, meta: &Meta, waker: &Waker) {
-        context::with_current(|core| {
-            let core = core.expect("bucle tasks are only polled by their own loop");
-            let slot = core.tasks.borrow_mut().insert(TaskEntry {
-                id: meta.id,
-                name: meta.name.clone(),
-                spawned_at: meta.spawned_at,
-                waker: waker.clone(),
-            });
-            core.current.set(Some((meta.id, slot)));
-            self.slot = Some((meta.id, slot));
-            meta.slot.store(slot, Ordering::SeqCst);
+/// Enters a task in its loop's registry, at its first poll.
+fn register(meta: &Meta, waker: &Waker) {
+    context::with_current(|core| {
+        let core = core.expect("bucle tasks are only polled by their own loop");
+        let slot = core.tasks.borrow_mut().insert(TaskEntry {
+            id: meta.id,
+            name: meta.name.clone(),
+            spawned_at: meta.spawned_at,
+            waker: waker.clone(),
         });
-    }
+        core.current.set(Some((meta.id, slot)));
+        meta.slot.store(slot, Ordering::SeqCst);
+    });
 }
 
-impl Drop for Registration {
-    fn drop(&mut self) {
-        if let Some((id, slot)) = self.slot {
-            context::with_current(|core| {
-                let Some(core) = core else { return };
-                let mut tasks = core.tasks.borrow_mut();
-                if tasks.get(slot).is_some_and(|entry| entry.id == id) {
-                    let entry = tasks.remove(slot);
-                    drop(tasks);
-                    drop(entry);
-                }
-            });
-        }
+/// Removes a task from its loop's registry when its future goes.
+fn unregister(meta: &Meta) {
+    let slot = meta.slot();
+    if slot == NO_SLOT {
+        return;
     }
+    context::with_current(|core| {
+        let Some(core) = core else { return };
+        let mut tasks = core.tasks.borrow_mut();
+        if tasks.get(slot).is_some_and(|entry| entry.id == meta.id) {
+            let entry = tasks.remove(slot);
+            drop(tasks);
+            drop(entry);
+        }
+    });
 }
