@@ -647,9 +647,10 @@ impl futures::Stream for Interval {
 /// ```
 #[track_caller]
 pub fn call_later<F: FnOnce() + 'static>(delay: Duration, callback: F) -> TimerHandle {
-    let core = context::expect_current("`bucle::time::call_later`");
-    let deadline = Instant(core.clock.now()).saturating_add(delay);
-    schedule_call(&core, deadline, Box::new(callback))
+    context::expect_current("`bucle::time::call_later`", |core| {
+        let deadline = Instant(core.clock.now()).saturating_add(delay);
+        schedule_call(core, deadline, Box::new(callback))
+    })
 }
 
 /// Runs `callback` on the loop at `deadline` (asyncio's `call_at`).
@@ -670,8 +671,9 @@ pub fn call_later<F: FnOnce() + 'static>(delay: Duration, callback: F) -> TimerH
 /// ```
 #[track_caller]
 pub fn call_at<F: FnOnce() + 'static>(deadline: Instant, callback: F) -> TimerHandle {
-    let core = context::expect_current("`bucle::time::call_at`");
-    schedule_call(&core, deadline, Box::new(callback))
+    context::expect_current("`bucle::time::call_at`", |core| {
+        schedule_call(core, deadline, Box::new(callback))
+    })
 }
 
 fn schedule_call(core: &Core, deadline: Instant, callback: Box<dyn FnOnce()>) -> TimerHandle {
@@ -776,9 +778,7 @@ impl TimerHandle {
 /// ```
 #[track_caller]
 pub fn pause() {
-    context::expect_current("`bucle::time::pause`")
-        .clock
-        .pause();
+    context::expect_current("`bucle::time::pause`", |core| core.clock.pause());
 }
 
 /// Lets the current loop's clock run again, continuing from the virtual time it had
@@ -796,7 +796,5 @@ pub fn pause() {
 /// ```
 #[track_caller]
 pub fn resume() {
-    context::expect_current("`bucle::time::resume`")
-        .clock
-        .resume();
+    context::expect_current("`bucle::time::resume`", |core| core.clock.resume());
 }

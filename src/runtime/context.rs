@@ -1,40 +1,42 @@
 //! Which loop, if any, is running on this thread.
 //!
-//! The loop sets [`CURRENT`] for the length of `block_on` (and while it shuts down), so that
-//! `spawn`, `sleep` and the wakers of its tasks can find it without carrying a reference around.
-//! A wake on the loop thread takes the cheap local path; anything else goes through the
-//! loop's remote queue.
+//! The loop marks itself current for the length of `block_on` (and while it shuts down), so
+//! that `spawn`, `sleep` and the wakers of its tasks can find it without carrying a reference
+//! around. A wake on the loop thread takes the cheap local path; anything else goes through
+//! the loop's remote queue. This lookup runs on every spawn and every local wake, so it is a
+//! plain pointer in a thread-local rather than a `RefCell<Option<Rc<_>>>`.
 
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::ptr;
 use std::rc::Rc;
 
 use super::core::Core;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The current loop, or null. Only an `EnterGuard` writes it, and the guard owns an `Rc`
+    /// of the core it points to.
+    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
 }
 
 /// Runs `f` with the loop running on this thread, if any.
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
-    let mut f = Some(f);
-    match CURRENT.try_with(|current| (f.take().expect("called once"))(current.borrow().as_ref())) {
-        Ok(result) => result,
-        // The thread is being torn down: behave as if no loop runs here.
-        Err(_) => (f.take().expect("called once"))(None),
-    }
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    // A thread being torn down behaves as if no loop runs on it.
+    let current = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    // SAFETY: a non-null pointer was stored by a live `EnterGuard`, which holds an `Rc` of
+    // that core, so the core is alive. Guards live in the stack frames of `block_on` and of
+    // the runtime's drop, outside any call of `f`, and restore the previous pointer when they
+    // drop, so the pointer cannot go stale while `f` runs. The borrow cannot outlive `f`.
+    f(unsafe { current.as_ref() })
 }
 
-/// Returns the loop running on this thread, if any.
-pub(crate) fn current() -> Option<Rc<Core>> {
-    with_current(|core| core.cloned())
-}
-
-/// Returns the loop running on this thread, or panics at the caller's location with a
+/// Runs `f` with the loop running on this thread, or panics at the caller's location with a
 /// message that says what to do instead.
 #[track_caller]
-pub(crate) fn expect_current(what: &str) -> Rc<Core> {
-    match current() {
-        Some(core) => core,
+pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    let mut f = Some(f);
+    let result = with_current(|core| core.map(|core| (f.take().expect("called once"))(core)));
+    match result {
+        Some(result) => result,
         None => panic!(
             "{what} must be called from inside a bucle event loop, but no loop is running on \
              this thread; start one with `bucle::run(async {{ .. }})` or \
@@ -43,17 +45,18 @@ pub(crate) fn expect_current(what: &str) -> Rc<Core> {
     }
 }
 
-/// Marks `core` as the loop of this thread until the guard drops.
+/// Marks a core as the loop of this thread until the guard drops.
 pub(crate) struct EnterGuard {
-    previous: Option<Rc<Core>>,
+    /// Keeps the pointed-to core alive while it is current.
+    _core: Rc<Core>,
+    previous: *const Core,
 }
 
 /// Enters `core` on this thread. Panics at the caller's location if another loop is already
 /// running here: two loops on one thread would each block the other.
 #[track_caller]
 pub(crate) fn enter(core: Rc<Core>, what: &str) -> EnterGuard {
-    let already = with_current(|current| current.is_some());
-    if already {
+    if with_current(|current| current.is_some()) {
         panic!(
             "`{what}` was called on a thread that is already running a bucle event loop; a \
              loop cannot block inside itself. Use `.await` on the future instead, \
@@ -61,23 +64,24 @@ pub(crate) fn enter(core: Rc<Core>, what: &str) -> EnterGuard {
              `bucle::run_in_executor`"
         );
     }
-    let previous = CURRENT.with(|current| current.borrow_mut().replace(core));
-    EnterGuard { previous }
+    enter_for_shutdown(core)
 }
 
 /// Enters `core` for its own shutdown even if the thread is inside another loop (a runtime
 /// dropped inside a task): its tasks must be dropped with their own loop marked current.
 pub(crate) fn enter_for_shutdown(core: Rc<Core>) -> EnterGuard {
+    let pointer = Rc::as_ptr(&core);
     let previous = CURRENT
-        .try_with(|current| current.borrow_mut().replace(core))
-        .ok()
-        .flatten();
-    EnterGuard { previous }
+        .try_with(|current| current.replace(pointer))
+        .unwrap_or(ptr::null());
+    EnterGuard {
+        _core: core,
+        previous,
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+        let _ = CURRENT.try_with(|current| current.set(self.previous));
     }
 }

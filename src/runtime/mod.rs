@@ -295,10 +295,9 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn current() -> Handle {
-        let core = context::expect_current("`Handle::current`");
-        Handle {
+        context::expect_current("`Handle::current`", |core| Handle {
             shared: core.shared.clone(),
-        }
+        })
     }
 
     /// The handle of the loop running on this thread, or an error if there is none.
@@ -418,7 +417,9 @@ impl fmt::Debug for Handle {
 /// ```
 #[track_caller]
 pub fn call_soon<F: FnOnce() + 'static>(callback: F) {
-    context::expect_current("`bucle::call_soon`").call_soon(Box::new(callback));
+    context::expect_current("`bucle::call_soon`", |core| {
+        core.call_soon(Box::new(callback))
+    });
 }
 
 /// The loop has shut down; nothing more can run on it.

@@ -19,7 +19,6 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -164,8 +163,9 @@ impl Builder {
         F::Output: 'static,
     {
         let spawned_at = Location::caller();
-        let core = context::expect_current("`bucle::spawn`");
-        spawn_local_on(&core, self.name, spawned_at, future)
+        context::expect_current("`bucle::spawn`", |core| {
+            spawn_local_on(core, self.name, spawned_at, future)
+        })
     }
 
     /// Spawns the task on the loop behind `handle`, from any thread; see
@@ -251,15 +251,20 @@ where
             .metadata(meta)
             .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
     };
-    let on_loop =
-        context::with_current(|core| core.is_some_and(|core| Arc::ptr_eq(&core.shared, shared)));
-    if on_loop {
-        let core = context::current().expect("checked above");
-        core.ready.borrow_mut().push_back(runnable);
-    } else if shared
-        .push_remote(crate::runtime::core::Remote::Task(runnable))
-        .is_err()
-    {
+    let runnable = context::with_current(|core| match core {
+        Some(core) if Arc::ptr_eq(&core.shared, shared) => {
+            core.ready.borrow_mut().push_back(runnable);
+            None
+        }
+        _ => Some(runnable),
+    });
+    let pushed = match runnable {
+        None => true,
+        Some(runnable) => shared
+            .push_remote(crate::runtime::core::Remote::Task(runnable))
+            .is_ok(),
+    };
+    if !pushed {
         // The loop closed between the check and the push. The future is `Send`, so
         // dropping it here, off the loop thread, is fine.
         return Err(crate::runtime::LoopClosed(()));
@@ -368,14 +373,16 @@ pub fn current() -> TaskInfo {
 /// # });
 /// ```
 pub fn try_current() -> Option<TaskInfo> {
-    let core: Rc<Core> = context::current()?;
-    let (_, slot) = core.current.get()?;
-    let tasks = core.tasks.borrow();
-    let entry = tasks.get(slot)?;
-    Some(TaskInfo {
-        id: entry.id,
-        name: entry.name.clone(),
-        spawned_at: entry.spawned_at,
+    context::with_current(|core| {
+        let core = core?;
+        let (_, slot) = core.current.get()?;
+        let tasks = core.tasks.borrow();
+        let entry = tasks.get(slot)?;
+        Some(TaskInfo {
+            id: entry.id,
+            name: entry.name.clone(),
+            spawned_at: entry.spawned_at,
+        })
     })
 }
 
@@ -397,16 +404,17 @@ pub fn try_current() -> Option<TaskInfo> {
 /// ```
 #[track_caller]
 pub fn all() -> Vec<TaskInfo> {
-    let core = context::expect_current("`bucle::task::all`");
-    let tasks = core.tasks.borrow();
-    tasks
-        .iter()
-        .map(|(_, entry)| TaskInfo {
-            id: entry.id,
-            name: entry.name.clone(),
-            spawned_at: entry.spawned_at,
-        })
-        .collect()
+    context::expect_current("`bucle::task::all`", |core| {
+        let tasks = core.tasks.borrow();
+        tasks
+            .iter()
+            .map(|(_, entry)| TaskInfo {
+                id: entry.id,
+                name: entry.name.clone(),
+                spawned_at: entry.spawned_at,
+            })
+            .collect()
+    })
 }
 
 /// Yields to the loop once: other ready tasks, I/O and timers get their turn, then the
