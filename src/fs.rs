@@ -299,9 +299,19 @@ const FILE_BUFFER: usize = 128 * 1024;
 /// # std::io::Result::Ok(())
 /// # }).unwrap();
 /// ```
+///
+/// # Seeking
+///
+/// Reads fetch ahead on the pool thread, so the descriptor's own position runs ahead of
+/// what has been read. `File` keeps the logical position itself and turns
+/// `SeekFrom::Current` into an absolute seek, so relative seeks land where the reads and
+/// writes left off. (With `append` mode, a write goes to the end of the file whatever the
+/// position; after one, seek with `SeekFrom::Start` or `SeekFrom::End`.)
 pub struct File {
     inner: Unblock<std::fs::File>,
     in_flight: InFlight,
+    /// The position reads and writes have reached, if known.
+    pos: Option<u64>,
 }
 
 impl File {
@@ -397,16 +407,27 @@ impl File {
         async move { Ok(File::from_std(call.await?)) }
     }
 
-    /// Wraps an open `std::fs::File`.
+    /// Wraps an open `std::fs::File`, reading its current position (an `lseek` that never
+    /// waits on the disk).
     ///
     /// ```
     /// let file = bucle::fs::File::from_std(std::fs::File::open("Cargo.toml").unwrap());
     /// # drop(file);
     /// ```
-    pub fn from_std(file: std::fs::File) -> File {
+    pub fn from_std(mut file: std::fs::File) -> File {
+        use std::io::Seek;
+        let pos = file.stream_position().ok();
         File {
             inner: Unblock::with_capacity(FILE_BUFFER, file),
             in_flight: InFlight::default(),
+            pos,
+        }
+    }
+
+    /// Moves the logical position after `n` bytes were read or written.
+    fn advance<T>(&mut self, poll: &Poll<io::Result<T>>, n: impl FnOnce(&T) -> usize) {
+        if let Poll::Ready(Ok(done)) = poll {
+            self.pos = self.pos.and_then(|p| p.checked_add(n(done) as u64));
         }
     }
 
@@ -498,7 +519,9 @@ impl File {
     /// # });
     /// ```
     pub async fn into_std(self) -> std::fs::File {
-        let File { inner, in_flight } = self;
+        let File {
+            inner, in_flight, ..
+        } = self;
         drop(in_flight);
         tracked(inner.into_inner()).await
     }
@@ -512,6 +535,7 @@ impl AsyncRead for File {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        this.advance(&poll, |n| *n);
         this.in_flight.track(poll)
     }
 }
@@ -524,6 +548,7 @@ impl AsyncWrite for File {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.advance(&poll, |n| *n);
         this.in_flight.track(poll)
     }
 
@@ -547,7 +572,24 @@ impl AsyncSeek for File {
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = &mut *self;
-        let poll = Pin::new(&mut this.inner).poll_seek(cx, pos);
+        // The descriptor's position includes bytes fetched ahead but not yet read; a
+        // relative seek must count from the logical position instead.
+        let target = match (pos, this.pos) {
+            (SeekFrom::Current(delta), Some(at)) => match at.checked_add_signed(delta) {
+                Some(to) => SeekFrom::Start(to),
+                None => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "invalid seek to a negative or overflowing position",
+                    )))
+                }
+            },
+            (pos, _) => pos,
+        };
+        let poll = Pin::new(&mut this.inner).poll_seek(cx, target);
+        if let Poll::Ready(Ok(at)) = poll {
+            this.pos = Some(at);
+        }
         this.in_flight.track(poll)
     }
 }
