@@ -356,8 +356,7 @@ impl<F, T> Drop for Call<F, T> {
             waker.wake();
         }
         if let Some(shared) = self.counted_on.take() {
-            shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-            shared.unpark();
+            shared.offload_finished();
         }
     }
 }

@@ -46,8 +46,7 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         if let Some(shared) = self.counted_on.take() {
-            shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-            shared.unpark();
+            shared.offload_finished();
         }
     }
 }

@@ -73,6 +73,9 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     /// Offloaded calls in flight; a paused clock does not jump while any runs.
     pub(crate) in_flight: AtomicUsize,
+    /// True while the loop parks waiting for `in_flight` to reach zero (paused clock,
+    /// shutdown); only then must the last call to finish unpark it.
+    offload_waiter: AtomicBool,
 }
 
 /// The part of a loop that only its thread touches.
@@ -121,6 +124,20 @@ impl Shared {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
     }
+
+    /// An offloaded call has finished and delivered its outcome (its waker already woken).
+    /// Unparks the loop only if this was the last call and the loop waits for that: an
+    /// unconditional unpark would often find the loop parked again on other work and cost
+    /// it a spurious wake per call.
+    pub(crate) fn offload_finished(&self) {
+        // Pairs with `park` and `wait_in_flight`, which set the flag before they re-read
+        // the count: either they see zero, or this sees the flag.
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.offload_waiter.load(Ordering::SeqCst)
+        {
+            self.unpark();
+        }
+    }
 }
 
 impl Core {
@@ -132,6 +149,7 @@ impl Core {
             awake: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            offload_waiter: AtomicBool::new(false),
         });
         let clock = Clock::new(config.start_paused);
         Ok(Core {
@@ -254,16 +272,23 @@ impl Core {
             }
         }
 
+        if waits_for_offload {
+            self.shared.offload_waiter.store(true, Ordering::SeqCst);
+        }
         self.shared.awake.store(false, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         // A call that finished after the count was read above unparks the loop only if it
-        // sees `awake == false`; re-reading the count after the fence closes that window.
+        // sees the waiter flag and `awake == false`; re-reading the count after both are
+        // set closes that window.
         let offload_done = waits_for_offload && self.shared.in_flight.load(Ordering::SeqCst) == 0;
         if !self.shared.remote.is_empty() || main_woken.load(Ordering::SeqCst) || offload_done {
             timeout = Some(Duration::ZERO);
         }
         self.poll_io(timeout);
         self.shared.awake.store(true, Ordering::SeqCst);
+        if waits_for_offload {
+            self.shared.offload_waiter.store(false, Ordering::SeqCst);
+        }
         self.drain_remote();
     }
 
@@ -367,6 +392,7 @@ impl Core {
     /// finishes, so this sleeps in the poller rather than spinning.
     pub(crate) fn wait_in_flight(&self, timeout: Duration) -> usize {
         let deadline = Instant::now().checked_add(timeout);
+        self.shared.offload_waiter.store(true, Ordering::SeqCst);
         loop {
             self.shared.awake.store(false, Ordering::SeqCst);
             fence(Ordering::SeqCst);
@@ -374,6 +400,7 @@ impl Core {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if running == 0 || left == Some(Duration::ZERO) {
                 self.shared.awake.store(true, Ordering::SeqCst);
+                self.shared.offload_waiter.store(false, Ordering::SeqCst);
                 return running;
             }
             self.poll_io(left);
