@@ -38,7 +38,10 @@ fn offload(c: &mut Criterion) {
 
     group.bench_function("bucle_threadpool", |b| {
         let pool = bucle::ThreadPool::builder().threads(64).build();
-        let rt = bucle::Runtime::builder().default_executor(pool).build().unwrap();
+        let rt = bucle::Runtime::builder()
+            .default_executor(pool)
+            .build()
+            .unwrap();
         b.iter(|| {
             rt.block_on(async {
                 let workers: Vec<_> = (0..IN_FLIGHT)

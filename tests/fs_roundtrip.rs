@@ -87,7 +87,10 @@ fn overwriting_in_place_and_resizing() {
         file.set_len(12).await.unwrap();
         let std_file = file.into_std().await;
         assert_eq!(std_file.metadata().unwrap().len(), 12);
-        assert_eq!(bucle::fs::read_to_string(&path).await.unwrap(), "hello, loop!");
+        assert_eq!(
+            bucle::fs::read_to_string(&path).await.unwrap(),
+            "hello, loop!"
+        );
     });
 }
 
@@ -105,7 +108,10 @@ fn errors_are_the_operating_systems() {
         let err = bucle::fs::File::open(&missing).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert_eq!(
-            bucle::fs::remove_file(&missing).await.unwrap_err().raw_os_error(),
+            bucle::fs::remove_file(&missing)
+                .await
+                .unwrap_err()
+                .raw_os_error(),
             std_err.raw_os_error()
         );
         assert_eq!(
@@ -117,7 +123,9 @@ fn errors_are_the_operating_systems() {
         bucle::fs::create_dir_all(&tmp.0).await.unwrap();
         bucle::fs::write(tmp.0.join("plain"), b"x").await.unwrap();
         // A file where a directory should be: the OS says so, and bucle passes it on.
-        let err = bucle::fs::create_dir_all(tmp.0.join("plain/sub")).await.unwrap_err();
+        let err = bucle::fs::create_dir_all(tmp.0.join("plain/sub"))
+            .await
+            .unwrap_err();
         let std_err = std::fs::create_dir_all(tmp.0.join("plain/sub")).unwrap_err();
         assert_eq!(err.kind(), std_err.kind());
         assert_eq!(err.raw_os_error(), std_err.raw_os_error());
@@ -154,7 +162,10 @@ fn rename_copy_and_canonicalize() {
 #[test]
 fn the_paused_clock_waits_for_file_io() {
     let tmp = TempDir::new("paused");
-    let rt = bucle::Runtime::builder().start_paused(true).build().unwrap();
+    let rt = bucle::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap();
     rt.block_on(async {
         bucle::fs::create_dir_all(&tmp.0).await.unwrap();
         let start = bucle::time::Instant::now();
@@ -170,7 +181,11 @@ fn the_paused_clock_waits_for_file_io() {
             .await
             .unwrap();
         assert_eq!(back.len(), 1 << 20);
-        assert_eq!(bucle::time::Instant::now(), start, "no time passed on the paused clock");
+        assert_eq!(
+            bucle::time::Instant::now(),
+            start,
+            "no time passed on the paused clock"
+        );
     });
 }
 

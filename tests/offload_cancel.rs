@@ -2,7 +2,7 @@
 //! its loop shuts down) is seen by the closure; a call that has not started never runs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 /// A closure that spins until its token is cancelled, then reports on `done`.
@@ -59,7 +59,9 @@ fn a_timeout_cancels_the_token() {
         let (started_tx, _started) = mpsc::channel();
         let (done_tx, done) = mpsc::channel();
         let call = bucle::run_in_executor_with(spin_until_cancelled(started_tx, done_tx));
-        assert!(bucle::timeout(Duration::from_millis(5), call).await.is_err());
+        assert!(bucle::timeout(Duration::from_millis(5), call)
+            .await
+            .is_err());
         assert!(recv(done).await);
     });
 }
@@ -80,9 +82,8 @@ fn loop_shutdown_cancels_the_token() {
 
 #[test]
 fn a_finished_call_is_not_cancelled() {
-    let seen = bucle::run(async {
-        bucle::run_in_executor_with(|token| token.is_cancelled()).await
-    });
+    let seen =
+        bucle::run(async { bucle::run_in_executor_with(|token| token.is_cancelled()).await });
     assert!(!seen);
 }
 
@@ -90,18 +91,16 @@ fn a_finished_call_is_not_cancelled() {
 fn a_call_dropped_before_it_starts_never_runs() {
     let pool = bucle::ThreadPool::builder().threads(1).build();
     let ran = Arc::new(AtomicBool::new(false));
-    let gate = Arc::new(Mutex::new(()));
     bucle::run(async {
-        let closed = gate.lock().unwrap();
-        let g = gate.clone();
-        let blocker = pool.run(move || drop(g.lock().unwrap()));
+        let (release, gate) = mpsc::channel::<()>();
+        let blocker = pool.run(move || gate.recv().unwrap());
         let r = ran.clone();
         let queued = pool.run(move || r.store(true, Ordering::SeqCst));
         while pool.busy() != 1 {
             bucle::sleep(Duration::from_millis(1)).await;
         }
         drop(queued);
-        drop(closed);
+        release.send(()).unwrap();
         blocker.await;
         // FIFO: once this one has run, the dropped one had its turn and was skipped.
         pool.run(|| ()).await;

@@ -107,7 +107,9 @@ fn run_works_without_a_loop() {
 #[test]
 fn run_works_under_another_runtime() {
     let pool = ThreadPool::builder().threads(1).build();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(rt.block_on(pool.run(|| "tokio")), "tokio");
 }
 

@@ -11,7 +11,7 @@ use bucle::offload::{Job, OffloadPanic};
 #[test]
 fn delivers_the_closure_value() {
     let out = bucle::run(async {
-        let v = vec![1, 2, 3];
+        let v: Vec<i32> = (1..=3).collect(); // owned data moves to the pool thread
         bucle::run_in_executor(move || v.iter().sum::<i32>()).await
     });
     assert_eq!(out, 6);
@@ -20,7 +20,8 @@ fn delivers_the_closure_value() {
 #[test]
 fn runs_on_another_thread() {
     let loop_thread = std::thread::current().id();
-    let pool_thread = bucle::run(async { bucle::run_in_executor(|| std::thread::current().id()).await });
+    let pool_thread =
+        bucle::run(async { bucle::run_in_executor(|| std::thread::current().id()).await });
     assert_ne!(pool_thread, loop_thread);
 }
 
@@ -105,7 +106,10 @@ fn a_panic_becomes_the_tasks_error_naming_task_and_call_site() {
         );
         let payload = err.into_panic().downcast::<OffloadPanic>().unwrap();
         assert_eq!(payload.called_at().line(), call_line);
-        assert_eq!(payload.into_payload().downcast_ref::<&str>(), Some(&"bad row 7"));
+        assert_eq!(
+            payload.into_payload().downcast_ref::<&str>(),
+            Some(&"bad row 7")
+        );
     });
 }
 
@@ -139,7 +143,7 @@ fn a_panic_in_the_main_future_propagates_out_of_run() {
 #[test]
 #[should_panic(expected = "must be called from inside a bucle event loop")]
 fn run_in_executor_outside_a_loop_panics_with_advice() {
-    let _ = bucle::run_in_executor(|| 1);
+    drop(bucle::run_in_executor(|| 1));
 }
 
 #[test]
@@ -158,7 +162,10 @@ fn outside_a_loop_the_panic_points_at_the_call_site() {
     let result = panic::catch_unwind(|| drop(bucle::run_in_executor(|| 1)));
     panic::set_hook(previous);
     assert!(result.is_err());
-    assert_eq!(seen.lock().unwrap().clone(), Some((file!().to_owned(), line)));
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        Some((file!().to_owned(), line))
+    );
 }
 
 #[test]

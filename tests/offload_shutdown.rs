@@ -20,7 +20,10 @@ fn drop_waits_for_calls_that_are_still_running() {
         bucle::run_in_executor(move || started.recv().unwrap()).await;
     });
     drop(rt);
-    assert!(finished.load(Ordering::SeqCst), "drop returned before the call finished");
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "drop returned before the call finished"
+    );
 }
 
 #[test]
@@ -44,8 +47,14 @@ fn a_blocked_call_cannot_hang_the_shutdown() {
     });
     let start = Instant::now();
     drop(rt);
-    assert!(start.elapsed() >= Duration::from_millis(100), "waited the timeout");
-    assert!(!finished.load(Ordering::SeqCst), "returned while the call was blocked");
+    assert!(
+        start.elapsed() >= Duration::from_millis(100),
+        "waited the timeout"
+    );
+    assert!(
+        !finished.load(Ordering::SeqCst),
+        "returned while the call was blocked"
+    );
     release.send(()).unwrap();
 }
 
@@ -70,7 +79,10 @@ fn run_returns_when_the_timeout_is_zero() {
 
 #[test]
 fn the_paused_clock_waits_for_an_offloaded_call() {
-    let rt = bucle::Runtime::builder().start_paused(true).build().unwrap();
+    let rt = bucle::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let start = bucle::time::Instant::now();
         let sleeper = bucle::spawn(async move {
@@ -92,7 +104,10 @@ fn the_paused_clock_waits_for_an_offloaded_call() {
 
 #[test]
 fn the_paused_clock_waits_for_many_calls_from_tasks() {
-    let rt = bucle::Runtime::builder().start_paused(true).build().unwrap();
+    let rt = bucle::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let start = bucle::time::Instant::now();
         let deadline = bucle::spawn(bucle::sleep(Duration::from_secs(60)));
@@ -120,7 +135,10 @@ fn the_paused_clock_waits_for_many_calls_from_tasks() {
 fn the_paused_clock_waits_for_a_call_nobody_awaits() {
     // The caller gave up once the call had started, so the call still runs: the clock stays
     // until it is done, and the loop is woken when it finishes rather than parking forever.
-    let rt = bucle::Runtime::builder().start_paused(true).build().unwrap();
+    let rt = bucle::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let done = Arc::new(AtomicBool::new(false));
         let d = done.clone();
@@ -133,6 +151,9 @@ fn the_paused_clock_waits_for_a_call_nobody_awaits() {
         bucle::run_in_executor(move || started.recv().unwrap()).await;
         drop(call);
         bucle::sleep(Duration::from_secs(5)).await;
-        assert!(done.load(Ordering::SeqCst), "the clock jumped while the call ran");
+        assert!(
+            done.load(Ordering::SeqCst),
+            "the clock jumped while the call ran"
+        );
     });
 }

@@ -237,7 +237,7 @@ impl fmt::Display for OffloadPanic {
 ///         std::thread::spawn(move || job.run());
 ///     })
 ///     .build()?;
-/// assert_eq!(rt.block_on(bucle::run_in_executor(|| 2 + 2)), 4);
+/// assert_eq!(rt.block_on(async { bucle::run_in_executor(|| 2 + 2).await }), 4);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Job {
@@ -254,7 +254,7 @@ impl Job {
     /// let rt = bucle::Runtime::builder()
     ///     .default_executor(|job: Job| job.run()) // inline: only for tests
     ///     .build()?;
-    /// assert_eq!(rt.block_on(bucle::run_in_executor(|| 1)), 1);
+    /// assert_eq!(rt.block_on(async { bucle::run_in_executor(|| 1).await }), 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn run(self) {
@@ -271,7 +271,7 @@ impl Job {
     ///         std::thread::spawn(move || job.run());
     ///     })
     ///     .build()?;
-    /// rt.block_on(bucle::run_in_executor(|| ()));
+    /// rt.block_on(async { bucle::run_in_executor(|| ()).await });
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn called_at(&self) -> &'static Location<'static> {
@@ -309,7 +309,9 @@ struct Slot<T> {
 impl<T> Slot<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // Nothing panics while the lock is held, but a poisoned slot is still consistent.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -91,7 +91,7 @@ use crate::runtime::context;
 /// let rt = bucle::Runtime::builder()
 ///     .default_executor(Counting(AtomicUsize::new(0)))
 ///     .build()?;
-/// assert_eq!(rt.block_on(bucle::run_in_executor(|| 5)), 5);
+/// assert_eq!(rt.block_on(async { bucle::run_in_executor(|| 5).await }), 5);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait Executor: Send + Sync + 'static {
@@ -123,7 +123,7 @@ impl<F: Fn(Job) + Send + Sync + 'static> Executor for F {
 /// use bucle::offload::BlockingPool;
 ///
 /// let rt = bucle::Runtime::builder().default_executor(BlockingPool).build()?;
-/// assert_eq!(rt.block_on(bucle::run_in_executor(|| "pooled")), "pooled");
+/// assert_eq!(rt.block_on(async { bucle::run_in_executor(|| "pooled").await }), "pooled");
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
@@ -249,8 +249,10 @@ where
 /// ```
 /// # bucle::run(async {
 /// assert_eq!(bucle::offload::in_flight(), 0);
-/// let call = bucle::run_in_executor(|| std::thread::sleep(std::time::Duration::from_millis(5)));
+/// let (release, gate) = std::sync::mpsc::channel::<()>();
+/// let call = bucle::run_in_executor(move || gate.recv().unwrap());
 /// assert_eq!(bucle::offload::in_flight(), 1);
+/// release.send(()).unwrap();
 /// call.await;
 /// # });
 /// ```

@@ -237,7 +237,9 @@ impl Drop for PoolHandle {
 impl Pool {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Jobs run outside the lock and never panic; a poisoned lock is still consistent.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn submit(self: &Arc<Pool>, job: Job) {
@@ -357,7 +359,9 @@ impl ThreadPoolBuilder {
     pub fn threads(mut self, n: usize) -> ThreadPoolBuilder {
         match NonZeroUsize::new(n) {
             Some(n) => self.threads = Some(n),
-            None => panic!("ThreadPool::builder().threads(0) would never run a job; use at least 1"),
+            None => {
+                panic!("ThreadPool::builder().threads(0) would never run a job; use at least 1")
+            }
         }
         self
     }

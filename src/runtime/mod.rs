@@ -274,9 +274,9 @@ impl Builder {
     /// ```
     /// let pool = bucle::ThreadPool::builder().threads(2).name("io").build();
     /// let rt = bucle::Runtime::builder().default_executor(pool.clone()).build()?;
-    /// let name = rt.block_on(bucle::run_in_executor(|| {
+    /// let name = rt.block_on(async { bucle::run_in_executor(|| {
     ///     std::thread::current().name().map(String::from)
-    /// }));
+    /// }).await });
     /// assert_eq!(name.as_deref(), Some("io-1"));
     /// # Ok::<(), std::io::Error>(())
     /// ```
