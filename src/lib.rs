@@ -34,16 +34,22 @@
 //! - [`runtime`]: [`Runtime`], [`Builder`](runtime::Builder), [`Handle`], [`run`].
 //! - [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), names, cancellation, [`yield_now`].
 //! - [`time`]: [`sleep`], [`timeout`], intervals, `call_later`.
+//! - [`offload`]: [`run_in_executor`], [`ThreadPool`], the [`Executor`](offload::Executor)
+//!   trait, cancel tokens, async stdin/stdout.
+//! - [`fs`]: files and directories on the executor.
 //! - [`guide`]: the tutorials, each one tested.
 
 #![warn(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod fs;
 pub mod guide;
+pub mod offload;
 pub mod runtime;
 pub mod task;
 pub mod time;
 
+pub use offload::{run_in_executor, run_in_executor_with, ThreadPool};
 pub use runtime::{call_soon, run, Handle, Runtime};
 pub use task::{spawn, yield_now, JoinHandle};
 pub use time::{sleep, timeout};

@@ -4,9 +4,16 @@
 //! this one; read them along with the output.
 
 mod ch01_loop;
+mod ch04_offload;
 
 fn main() {
-    let chapters: &[(&str, fn())] = &[("1. The loop: tasks, time, cancellation", ch01_loop::run)];
+    let chapters: &[(&str, fn())] = &[
+        ("1. The loop: tasks, time, cancellation", ch01_loop::run),
+        (
+            "4. Blocking work belongs in the executor",
+            ch04_offload::run,
+        ),
+    ];
     for (title, chapter) in chapters {
         println!("\n=== {title} ===");
         chapter();

@@ -22,7 +22,7 @@ use std::pin::pin;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 use concurrent_queue::ConcurrentQueue;
@@ -45,6 +45,10 @@ pub(crate) type Callback = Box<dyn FnOnce()>;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) start_paused: bool,
+    /// Where `run_in_executor` sends closures.
+    pub(crate) executor: crate::offload::ExecutorRef,
+    /// How long dropping the runtime waits for offloaded calls still running.
+    pub(crate) shutdown_timeout: Duration,
 }
 
 /// Work handed to the loop from other threads.
@@ -69,6 +73,9 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     /// Offloaded calls in flight; a paused clock does not jump while any runs.
     pub(crate) in_flight: AtomicUsize,
+    /// True while the loop parks waiting for `in_flight` to reach zero (paused clock,
+    /// shutdown); only then must the last call to finish unpark it.
+    offload_waiter: AtomicBool,
 }
 
 /// The part of a loop that only its thread touches.
@@ -117,6 +124,20 @@ impl Shared {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
     }
+
+    /// An offloaded call has finished and delivered its outcome (its waker already woken).
+    /// Unparks the loop only if this was the last call and the loop waits for that: an
+    /// unconditional unpark would often find the loop parked again on other work and cost
+    /// it a spurious wake per call.
+    pub(crate) fn offload_finished(&self) {
+        // Pairs with `park` and `wait_in_flight`, which set the flag before they re-read
+        // the count: either they see zero, or this sees the flag.
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.offload_waiter.load(Ordering::SeqCst)
+        {
+            self.unpark();
+        }
+    }
 }
 
 impl Core {
@@ -128,6 +149,7 @@ impl Core {
             awake: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            offload_waiter: AtomicBool::new(false),
         });
         let clock = Clock::new(config.start_paused);
         Ok(Core {
@@ -223,17 +245,21 @@ impl Core {
     fn park(&self, main_woken: &AtomicBool) {
         let next = self.timers.borrow_mut().next_deadline();
         let mut timeout = next.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
+        let mut waits_for_offload = false;
 
         if self.clock.is_paused() {
             if let Some(deadline) = next {
                 // Paused clock: let I/O and remote work land first; jump to the next timer only
-                // when nothing else could happen before it.
+                // when nothing else could happen before it. The in-flight count is read
+                // first: an offloaded call wakes its task before it stops counting, so if
+                // this reads zero, that wake is already in the remote queue drained below.
+                let in_flight = self.shared.in_flight.load(Ordering::SeqCst);
                 let events = self.poll_io(Some(Duration::ZERO));
                 self.drain_remote();
-                let idle = events == 0
+                let idle = in_flight == 0
+                    && events == 0
                     && self.ready.borrow().is_empty()
-                    && !main_woken.load(Ordering::SeqCst)
-                    && self.shared.in_flight.load(Ordering::SeqCst) == 0;
+                    && !main_woken.load(Ordering::SeqCst);
                 if idle {
                     self.clock.advance_to(deadline);
                 }
@@ -242,16 +268,27 @@ impl Core {
                 }
                 // Offloaded work in flight: wait for it without a timeout, the clock stays.
                 timeout = None;
+                waits_for_offload = true;
             }
         }
 
+        if waits_for_offload {
+            self.shared.offload_waiter.store(true, Ordering::SeqCst);
+        }
         self.shared.awake.store(false, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if !self.shared.remote.is_empty() || main_woken.load(Ordering::SeqCst) {
+        // A call that finished after the count was read above unparks the loop only if it
+        // sees the waiter flag and `awake == false`; re-reading the count after both are
+        // set closes that window.
+        let offload_done = waits_for_offload && self.shared.in_flight.load(Ordering::SeqCst) == 0;
+        if !self.shared.remote.is_empty() || main_woken.load(Ordering::SeqCst) || offload_done {
             timeout = Some(Duration::ZERO);
         }
         self.poll_io(timeout);
         self.shared.awake.store(true, Ordering::SeqCst);
+        if waits_for_offload {
+            self.shared.offload_waiter.store(false, Ordering::SeqCst);
+        }
         self.drain_remote();
     }
 
@@ -346,6 +383,29 @@ impl Core {
         // Anything pushed between the last drain and the close: calls are Send and may be
         // dropped anywhere; a task here would be one already finished, so nothing runs.
         while self.shared.remote.pop().is_ok() {}
+    }
+}
+
+impl Core {
+    /// After shutdown: waits until no offloaded call of this loop is running, or `timeout`
+    /// has passed. Returns the number still running. Each call unparks the loop when it
+    /// finishes, so this sleeps in the poller rather than spinning.
+    pub(crate) fn wait_in_flight(&self, timeout: Duration) -> usize {
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared.offload_waiter.store(true, Ordering::SeqCst);
+        loop {
+            self.shared.awake.store(false, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            let running = self.shared.in_flight.load(Ordering::SeqCst);
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if running == 0 || left == Some(Duration::ZERO) {
+                self.shared.awake.store(true, Ordering::SeqCst);
+                self.shared.offload_waiter.store(false, Ordering::SeqCst);
+                return running;
+            }
+            self.poll_io(left);
+            self.shared.awake.store(true, Ordering::SeqCst);
+        }
     }
 }
 

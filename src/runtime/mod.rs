@@ -25,6 +25,9 @@ pub(crate) mod reactor;
 pub(crate) mod timers;
 
 use self::core::{Config, Core, Remote, Shared, DEFAULT_EVENT_INTERVAL};
+
+/// How long dropping a runtime waits for offloaded calls by default.
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 use crate::task::JoinHandle;
 
 /// Runs `future` to completion on a new loop, like Python's `asyncio.run`.
@@ -157,6 +160,19 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let _guard = context::enter_for_shutdown(self.core.clone());
         self.core.shutdown();
+        // Tasks are gone, so every cancel token has fired; give calls still running on the
+        // executor a bounded time to finish, so that their effects (a file written, a row
+        // committed) are complete when `run` returns, yet a stuck call cannot hang the exit.
+        let left = self.core.wait_in_flight(self.core.config.shutdown_timeout);
+        if left > 0 {
+            eprintln!(
+                "bucle: the loop shut down with {left} offloaded call(s) still running after \
+                 the shutdown timeout ({:?}); they keep running on their pool threads\n  = \
+                 help: let long closures stop early with `run_in_executor_with` and \
+                 `CancelToken::is_cancelled`, or raise `Builder::shutdown_timeout`",
+                self.core.config.shutdown_timeout
+            );
+        }
     }
 }
 
@@ -203,6 +219,8 @@ impl Builder {
             config: Config {
                 event_interval: DEFAULT_EVENT_INTERVAL,
                 start_paused: false,
+                executor: crate::offload::ExecutorRef::default(),
+                shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             },
         }
     }
@@ -244,6 +262,45 @@ impl Builder {
     /// ```
     pub fn start_paused(mut self, paused: bool) -> Builder {
         self.config.start_paused = paused;
+        self
+    }
+
+    /// The executor that [`run_in_executor`](crate::run_in_executor) and the one-shot
+    /// [`fs`](crate::fs) functions send closures to. Default: the `blocking` crate's pool
+    /// ([`BlockingPool`](crate::offload::BlockingPool)). Any [`Executor`](crate::offload::Executor)
+    /// fits: a sized [`ThreadPool`](crate::offload::ThreadPool), a process-wide pool, or a
+    /// closure that hands the job to rayon.
+    ///
+    /// ```
+    /// let pool = bucle::ThreadPool::builder().threads(2).name("io").build();
+    /// let rt = bucle::Runtime::builder().default_executor(pool.clone()).build()?;
+    /// let name = rt.block_on(async { bucle::run_in_executor(|| {
+    ///     std::thread::current().name().map(String::from)
+    /// }).await });
+    /// assert_eq!(name.as_deref(), Some("io-1"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn default_executor(mut self, executor: impl crate::offload::Executor) -> Builder {
+        self.config.executor = crate::offload::ExecutorRef::new(executor);
+        self
+    }
+
+    /// How long dropping the runtime (and the end of [`run`]) waits for offloaded calls
+    /// that are still running. Default: 10 seconds. Tasks are cancelled first, so closures
+    /// that check their [`CancelToken`](crate::offload::CancelToken) stop at once; a call
+    /// stuck in a blocking syscall is left running on its pool thread once the timeout
+    /// passes, and the shutdown returns.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder()
+    ///     .shutdown_timeout(Duration::from_millis(500))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) -> Builder {
+        self.config.shutdown_timeout = timeout;
         self
     }
 

@@ -471,6 +471,8 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {
         s
+    } else if let Some(p) = payload.downcast_ref::<crate::offload::OffloadPanic>() {
+        p.message()
     } else {
         "<non-string panic payload>"
     }
