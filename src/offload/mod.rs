@@ -233,9 +233,11 @@ where
     F: FnOnce(&CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
-    let core = context::expect_current("`bucle::run_in_executor`");
-    let (job, offload) = call::prepare(f, called_at, Some(core.shared.clone()));
-    core.config.executor.0.execute(job);
+    let (job, offload, executor) = context::expect_current("`bucle::run_in_executor`", |core| {
+        let (job, offload) = call::prepare(f, called_at, Some(core.shared.clone()));
+        (job, offload, core.config.executor.clone())
+    });
+    executor.0.execute(job);
     offload
 }
 
@@ -258,10 +260,11 @@ where
 /// ```
 #[track_caller]
 pub fn in_flight() -> usize {
-    context::expect_current("`bucle::offload::in_flight`")
-        .shared
-        .in_flight
-        .load(std::sync::atomic::Ordering::SeqCst)
+    context::expect_current("`bucle::offload::in_flight`", |core| {
+        core.shared
+            .in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    })
 }
 
 /// Submits to `executor`, counting the call on the current loop if there is one.
