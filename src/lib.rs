@@ -34,11 +34,13 @@
 //! - [`runtime`]: [`Runtime`], [`Builder`](runtime::Builder), [`Handle`], [`run`].
 //! - [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), names, cancellation, [`yield_now`].
 //! - [`time`]: [`sleep`], [`timeout`], intervals, `call_later`.
+//! - [`detector`]: the blocking detector: which task blocked the loop, where, and what to do.
 //! - [`guide`]: the tutorials, each one tested.
 
 #![warn(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod detector;
 pub mod guide;
 pub mod runtime;
 pub mod task;

@@ -32,6 +32,7 @@ use super::clock::Clock;
 use super::context;
 use super::reactor::Reactor;
 use super::timers::{Action, Timers};
+use crate::detector::{self, Detector};
 use crate::task::raw::{Meta, TaskEntry};
 use crate::task::Id;
 
@@ -45,6 +46,7 @@ pub(crate) type Callback = Box<dyn FnOnce()>;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) start_paused: bool,
+    pub(crate) detector: detector::Settings,
 }
 
 /// Work handed to the loop from other threads.
@@ -89,6 +91,8 @@ pub(crate) struct Core {
     events: RefCell<polling::Events>,
     /// Tasks run since I/O was last polled; I/O is polled at least every `event_interval`.
     ran_since_io: Cell<u32>,
+    /// The blocking detector: times each poll (see `run_task`).
+    pub(crate) detector: Detector,
 }
 
 static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
@@ -130,6 +134,7 @@ impl Core {
             in_flight: AtomicUsize::new(0),
         });
         let clock = Clock::new(config.start_paused);
+        let detector = Detector::new(&config.detector);
         Ok(Core {
             shared,
             config,
@@ -141,6 +146,7 @@ impl Core {
             clock,
             events: RefCell::new(polling::Events::new()),
             ran_since_io: Cell::new(0),
+            detector,
         })
     }
 
@@ -160,7 +166,11 @@ impl Core {
         let mut future = pin!(future);
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                // The main future can block the loop as well as any task.
+                let probe = self.detector.begin(None);
+                let poll = future.as_mut().poll(&mut cx);
+                self.detector.end(probe);
+                if let Poll::Ready(output) = poll {
                     return output;
                 }
             }
@@ -182,6 +192,7 @@ impl Core {
             };
             self.run_task(runnable);
         }
+        self.detector.end_tick();
 
         let queued = self.callbacks.borrow().len();
         for _ in 0..queued {
@@ -215,7 +226,11 @@ impl Core {
     fn run_task(&self, runnable: Runnable<Meta>) {
         let meta = runnable.metadata();
         self.current.set(Some((meta.id, meta.slot())));
+        let probe = self
+            .detector
+            .begin(Some((meta.id, meta.blocking, meta.spawned_at)));
         runnable.run();
+        self.detector.end(probe);
         self.current.set(None);
     }
 

@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use super::{panic_message, Id, JoinError, Panic};
+use crate::detector::TaskBlocking;
 use crate::runtime::context;
 use crate::runtime::core::{Remote, Shared};
 
@@ -28,6 +29,8 @@ pub(crate) struct Meta {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) shared: Arc<Shared>,
+    /// The task's own blocking-detector setting (`task::Builder::allow_blocking`...).
+    pub(crate) blocking: TaskBlocking,
     flags: AtomicU8,
     /// Registry slot, written once by the first poll. A cancel from another thread reads it
     /// to find the task's waker.
@@ -47,10 +50,17 @@ impl Meta {
             name,
             spawned_at,
             shared,
+            blocking: TaskBlocking::Default,
             flags: AtomicU8::new(0),
             slot: AtomicUsize::new(NO_SLOT),
             panic_message: OnceLock::new(),
         }
+    }
+
+    /// Gives the task its own blocking-detector setting.
+    pub(crate) fn with_blocking(mut self, blocking: TaskBlocking) -> Meta {
+        self.blocking = blocking;
+        self
     }
 
     /// Marks the task cancelled; its next poll drops the future instead of polling it.
@@ -210,6 +220,7 @@ impl Registration {
                 waker: waker.clone(),
             });
             core.current.set(Some((meta.id, slot)));
+            core.detector.task_started(meta.id, meta.name.as_ref());
             self.slot = Some((meta.id, slot));
             meta.slot.store(slot, Ordering::SeqCst);
         });
@@ -225,6 +236,7 @@ impl Drop for Registration {
                 if tasks.get(slot).is_some_and(|entry| entry.id == id) {
                     let entry = tasks.remove(slot);
                     drop(tasks);
+                    core.detector.task_finished(id, entry.name.is_some());
                     drop(entry);
                 }
             });
