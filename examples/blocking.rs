@@ -29,9 +29,10 @@ fn main() {
         .build()
         .expect("an event loop");
     rt.block_on(async {
-        // The detector loads debug info in the background when the loop starts; give it a
-        // moment so that even the first report comes while its stall still goes on.
-        bucle::sleep(Duration::from_millis(500)).await;
+        // The detector loads debug info in the background when the loop starts (about a
+        // second for a debug build); give it that, so that even the first report comes while
+        // its stall still goes on.
+        bucle::sleep(Duration::from_millis(1500)).await;
         let ticker = bucle::spawn(async {
             for _ in 0..5 {
                 bucle::sleep(Duration::from_millis(10)).await;

@@ -145,7 +145,9 @@ fn a_cpu_spin_is_reported_as_running_on_a_cpu() {
 fn a_blocking_pipe_read_completes_with_its_data_and_is_reported() {
     let rt = runtime();
     let (mut reader, mut writer) = UnixStream::pair().unwrap();
+    let (reading_tx, reading_rx) = std::sync::mpsc::channel();
     let writer = std::thread::spawn(move || {
+        reading_rx.recv().unwrap();
         std::thread::sleep(BLOCK);
         writer.write_all(b"hello").unwrap();
     });
@@ -154,7 +156,10 @@ fn a_blocking_pipe_read_completes_with_its_data_and_is_reported() {
     let data = rt.block_on(async move {
         bucle::task::Builder::new()
             .name("reader")
-            .spawn(async move { read_in_user_code(&mut reader) })
+            .spawn(async move {
+                reading_tx.send(()).unwrap();
+                read_in_user_code(&mut reader)
+            })
             .await
             .unwrap()
     });

@@ -445,6 +445,21 @@ impl Slot {
     }
 }
 
+/// One poll being timed; dropping it ends the poll.
+pub(crate) struct PollGuard<'a> {
+    detector: &'a Detector,
+    probe: Option<Probe>,
+}
+
+impl Drop for PollGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(probe) = self.probe.take() {
+            self.detector.end_on(probe);
+        }
+    }
+}
+
 /// What `begin` hands to `end`: one poll being timed.
 pub(crate) struct Probe {
     seq: u64,
@@ -508,16 +523,23 @@ impl Detector {
         }
     }
 
-    /// Times the poll of task `id`. The poll of the `block_on` future passes `None`.
+    /// Times the poll of task `id` until the guard drops (also when the poll unwinds). The
+    /// poll of the `block_on` future passes `None`.
     #[inline]
     pub(crate) fn begin(
         &self,
         task: Option<(Id, TaskBlocking, &'static Location<'static>)>,
-    ) -> Option<Probe> {
+    ) -> PollGuard<'_> {
         if !self.on {
-            return None;
+            return PollGuard {
+                detector: self,
+                probe: None,
+            };
         }
-        self.begin_on(task)
+        PollGuard {
+            detector: self,
+            probe: self.begin_on(task),
+        }
     }
 
     #[inline]
@@ -554,14 +576,6 @@ impl Detector {
             threshold_ns,
             site,
         })
-    }
-
-    /// The poll timed by `probe` returned.
-    #[inline]
-    pub(crate) fn end(&self, probe: Option<Probe>) {
-        if let Some(probe) = probe {
-            self.end_on(probe);
-        }
     }
 
     #[inline]
@@ -756,7 +770,7 @@ mod tests {
         settings.apply_vars(vars(&[("BUCLE_BLOCKING", "allow")]));
         assert!(!settings.enabled());
         let detector = Detector::new(&settings);
-        assert!(detector.begin(None).is_none());
+        assert!(detector.begin(None).probe.is_none());
     }
 
     #[test]
@@ -764,11 +778,11 @@ mod tests {
         let detector = Detector::new(&Settings::default());
         let slot = &detector.watched.slot;
         assert!(slot.read().is_none());
-        let probe = detector.begin(None).expect("on by default");
+        let guard = detector.begin(None);
         let view = slot.read().expect("a poll is running");
-        assert_eq!(view.seq, probe.seq);
+        assert_eq!(view.seq, guard.probe.as_ref().expect("on by default").seq);
         assert_eq!(view.task, 0);
-        detector.end(Some(probe));
+        drop(guard);
         assert!(slot.read().is_none());
     }
 }

@@ -645,8 +645,11 @@ pub(crate) fn hint(lint: Lint, thread: Option<&ThreadState>, stack: &[Frame]) ->
                              with `bucle::yield_now().await` between them, or move it to \
                              `bucle::run_in_executor`"
             .to_owned(),
-        StallKind::WaitingForCpu => "the thread was runnable but waiting for a CPU: the machine \
-                                     is overloaded; this is not counted as blocking at `deny`"
+        StallKind::WaitingForCpu => "the thread was runnable but mostly waiting for a CPU: the \
+                                     machine is overloaded (that time is not counted as \
+                                     blocking at `deny`); if the task also computes, split the \
+                                     work with `bucle::yield_now().await` or move it to \
+                                     `bucle::run_in_executor`"
             .to_owned(),
         StallKind::Syscall => match thread.syscall() {
             Some("nanosleep" | "clock_nanosleep" | "pause") => {

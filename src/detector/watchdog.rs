@@ -410,7 +410,8 @@ impl Watched {
             None => {
                 let cpu = last.cpu_ns.saturating_sub(first.cpu_ns);
                 let waited = last.run_delay_ns.saturating_sub(first.run_delay_ns);
-                if samples.len() > 1 && waited > cpu {
+                // Mostly waiting: the machine's load, more than the task's computing.
+                if samples.len() > 1 && waited > cpu.saturating_mul(2) {
                     (StallKind::WaitingForCpu, last)
                 } else {
                     (StallKind::OnCpu, first)
@@ -473,11 +474,18 @@ fn trace(report: &BlockingReport) {
 fn symbolizer() -> &'static Mutex<mpsc::Sender<Arc<Watched>>> {
     static SENDER: OnceLock<Mutex<mpsc::Sender<Arc<Watched>>>> = OnceLock::new();
     SENDER.get_or_init(|| {
+        // The loop thread's stack now (in `block_on`): symbolizing it loads most of the
+        // debug info a stall's stack will need.
+        let mut warm_up = Vec::with_capacity(sampler::MAX_FRAMES);
+        backtrace::trace(|frame| {
+            warm_up.push(frame.ip() as usize);
+            warm_up.len() < sampler::MAX_FRAMES
+        });
         let (sender, jobs) = mpsc::channel::<Arc<Watched>>();
         let spawned = thread::Builder::new()
             .name("bucle-symbols".into())
             .spawn(move || {
-                let _ = stack::symbolize(&[symbolizer as *const () as usize]);
+                let _ = stack::symbolize(&warm_up);
                 for watched in jobs {
                     watched.symbolize_pending();
                 }

@@ -169,7 +169,7 @@ impl Core {
                 // The main future can block the loop as well as any task.
                 let probe = self.detector.begin(None);
                 let poll = future.as_mut().poll(&mut cx);
-                self.detector.end(probe);
+                drop(probe);
                 if let Poll::Ready(output) = poll {
                     return output;
                 }
@@ -230,7 +230,7 @@ impl Core {
             .detector
             .begin(Some((meta.id, meta.blocking, meta.spawned_at)));
         runnable.run();
-        self.detector.end(probe);
+        drop(probe);
         self.current.set(None);
     }
 
