@@ -4,9 +4,13 @@
 //! this one; read them along with the output.
 
 mod ch01_loop;
+mod ch05_detector;
 
 fn main() {
-    let chapters: &[(&str, fn())] = &[("1. The loop: tasks, time, cancellation", ch01_loop::run)];
+    let chapters: &[(&str, fn())] = &[
+        ("1. The loop: tasks, time, cancellation", ch01_loop::run),
+        ("5. Find what blocks your loop", ch05_detector::run),
+    ];
     for (title, chapter) in chapters {
         println!("\n=== {title} ===");
         chapter();

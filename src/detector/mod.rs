@@ -59,7 +59,7 @@
 //! between `block_on` calls and wakes about twice per threshold while it runs; it takes stacks
 //! only when a poll has already run past the threshold.
 //!
-//! Offloaded closures ([`run_in_executor`](crate::runtime) and thread pools) run on other
+//! Offloaded closures (`bucle::run_in_executor` and thread pools) run on other
 //! threads: they never occupy the poll slot, so they are never reported. Neither is the
 //! loop's own bookkeeping: only the polls of tasks and of the `block_on` future are timed.
 
@@ -680,8 +680,7 @@ fn duration_ns(duration: Duration) -> u64 {
 /// duration, and no stall is reported while it runs. `reason` documents why blocking is
 /// acceptable here; it is not reported.
 ///
-/// Prefer moving blocking work off the loop with
-/// [`run_in_executor`](crate::runtime); use `allow` for short, known, bounded calls where the
+/// Prefer moving blocking work off the loop with `bucle::run_in_executor`; use `allow` for short, known, bounded calls where the
 /// round trip to a thread costs more than it saves (reading a small config file at startup).
 ///
 /// ```

@@ -6,3 +6,6 @@ pub mod architecture {}
 
 #[doc = include_str!("../../docs/01-first-loop.md")]
 pub mod ch01_first_loop {}
+
+#[doc = include_str!("../../docs/05-detector.md")]
+pub mod ch05_detector {}

@@ -172,6 +172,9 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
+    // The report is large, but it is the rare, cold outcome; boxing it would only make
+    // callers unbox it.
+    #[allow(clippy::result_large_err)]
     pub fn run_checked<F: Future>(
         &self,
         future: F,
