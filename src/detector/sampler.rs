@@ -379,6 +379,8 @@ mod imp {
         use super::*;
 
         #[test]
+        // `c_long` is `i64` only on 64-bit targets.
+        #[allow(clippy::unnecessary_cast)]
         fn syscall_names_come_from_this_architecture() {
             assert_eq!(syscall_name(libc::SYS_read as i64), Some("read"));
             assert_eq!(syscall_name(libc::SYS_futex as i64), Some("futex"));
