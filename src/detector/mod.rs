@@ -52,8 +52,9 @@
 //! # Cost
 //!
 //! With every lint at `allow`, each poll pays one predictable branch. Otherwise each poll reads
-//! the kernel's coarse monotonic clock twice (about 5 ns each on Linux) and writes a few
-//! words into a *poll slot* that a watchdog thread reads; `benches/detector.rs` measures it.
+//! the kernel's coarse monotonic clock once (about 5 ns on Linux: the polls of a tick run
+//! back to back, so one reading ends a poll and starts the next) and writes a few words into
+//! a *poll slot* that a watchdog thread reads; `benches/detector.rs` measures it.
 //! Durations therefore have the coarse clock's resolution (1 to 4 ms on Linux). The watchdog
 //! (one thread per runtime, started by the first `block_on`) sleeps while the loop is idle
 //! between `block_on` calls and wakes about twice per threshold while it runs; it takes stacks
@@ -483,6 +484,9 @@ pub(crate) struct Detector {
     tick_ns: Cell<u64>,
     tick_polls: Cell<u32>,
     tick_longest: Cell<(u64, u64, Option<&'static Location<'static>>)>,
+    /// When the previous poll of this tick's run phase ended, if it did: polls run back to
+    /// back, so that reading of the clock also starts the next poll (one read per poll).
+    last_end: Cell<Option<u64>>,
     /// Where `block_on` was called: the spawn site of the main future.
     main_site: Cell<&'static Location<'static>>,
 }
@@ -503,6 +507,7 @@ impl Detector {
             tick_ns: Cell::new(0),
             tick_polls: Cell::new(0),
             tick_longest: Cell::new((0, 0, None)),
+            last_end: Cell::new(None),
             main_site: Cell::new(Location::caller()),
         }
     }
@@ -560,7 +565,10 @@ impl Detector {
         };
         let seq = self.seq.get() + 1;
         self.seq.set(seq);
-        let start_ns = sampler::coarse_now_ns();
+        let start_ns = match self.last_end.take() {
+            Some(end) => end,
+            None => sampler::coarse_now_ns(),
+        };
         let slot = &self.watched.slot;
         // Orders the previous poll's `seq` (even) before these fields, for the seqlock.
         fence(Ordering::Release);
@@ -581,6 +589,10 @@ impl Detector {
     #[inline]
     fn end_on(&self, probe: Probe) {
         let now = sampler::coarse_now_ns();
+        // Only task polls chain: the next thing after the `block_on` future is a tick.
+        if probe.task != 0 {
+            self.last_end.set(Some(now));
+        }
         let seq = probe.seq + 1;
         self.seq.set(seq);
         self.watched.slot.seq.store(seq, Ordering::Release);
@@ -610,6 +622,7 @@ impl Detector {
         if !self.on {
             return;
         }
+        self.last_end.set(None);
         let total = self.tick_ns.replace(0);
         let polls = self.tick_polls.replace(0);
         let longest = self.tick_longest.replace((0, 0, None));

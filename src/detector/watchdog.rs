@@ -34,6 +34,9 @@ pub(crate) struct Watched {
     watchdog: OnceLock<Thread>,
     /// True while the loop is inside `block_on`.
     running: AtomicBool,
+    /// True while the watchdog is parked without a timeout (the loop has been out of
+    /// `block_on` for a while); only then does entering `block_on` pay for an unpark.
+    asleep: AtomicBool,
     stopped: AtomicBool,
     /// Names of the named tasks that have started, for reports made mid-stall.
     names: Mutex<Names>,
@@ -96,6 +99,7 @@ impl Watched {
             loop_thread: OnceLock::new(),
             watchdog: OnceLock::new(),
             running: AtomicBool::new(false),
+            asleep: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
             names: Mutex::new(Names::default()),
             stall: Mutex::new(None),
@@ -110,7 +114,9 @@ impl Watched {
         self.running.store(running, Ordering::SeqCst);
         if running {
             self.loop_thread.get_or_init(LoopThread::current);
+            let mut started = false;
             let watchdog = self.watchdog.get_or_init(|| {
+                started = true;
                 if self.settings.stack {
                     symbolizer();
                 }
@@ -121,7 +127,9 @@ impl Watched {
                     .map(|handle| handle.thread().clone())
                     .unwrap_or_else(|_| thread::current())
             });
-            watchdog.unpark();
+            if !started && self.asleep.swap(false, Ordering::SeqCst) {
+                watchdog.unpark();
+            }
         }
     }
 
@@ -518,15 +526,33 @@ fn watch(watched: Arc<Watched>) {
     let hang_on = settings.level(Lint::Hang) != Level::Allow;
     let mark_delays = settings.levels.contains(&Level::Deny);
     let mut tracked: Option<Tracked> = None;
+    // Consecutive looks that found the loop outside `block_on`.
+    let mut idle_looks = 0u64;
     loop {
         if watched.stopped.load(Ordering::SeqCst) {
             return;
         }
         if !watched.running.load(Ordering::SeqCst) {
             watched.finish_pending();
+            idle_looks += 1;
+            // A program that calls `block_on` in a loop must not pay a wake-up per call:
+            // sleep for good only after a second outside `block_on`.
+            if idle_looks.saturating_mul(period) < 1_000_000_000 {
+                thread::park_timeout(Duration::from_nanos(period));
+                continue;
+            }
+            watched.asleep.store(true, Ordering::SeqCst);
+            // Re-check after announcing the sleep: `running(true)` either sees `asleep` and
+            // unparks us, or we see it running here.
+            if watched.running.load(Ordering::SeqCst) {
+                watched.asleep.store(false, Ordering::SeqCst);
+                continue;
+            }
             thread::park();
+            idle_looks = 0;
             continue;
         }
+        idle_looks = 0;
         watched.finish_pending();
         let Some(loop_thread) = watched.loop_thread.get().copied() else {
             thread::park();
