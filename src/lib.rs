@@ -37,11 +37,13 @@
 //! - [`offload`]: [`run_in_executor`], [`ThreadPool`], the [`Executor`](offload::Executor)
 //!   trait, cancel tokens, async stdin/stdout.
 //! - [`fs`]: files and directories on the executor.
+//! - [`detector`]: the blocking detector: which task blocked the loop, where, and what to do.
 //! - [`guide`]: the tutorials, each one tested.
 
 #![warn(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod detector;
 pub mod fs;
 pub mod guide;
 pub mod offload;

@@ -61,8 +61,14 @@ fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<Token
         quote_spanned!(setting.span()=> .#name(#value))
     });
     let body = &function.block;
+    // Tests start from `Builder::for_test()`: the blocking detector at `deny`, so a test
+    // that blocks the loop fails with the report (settings given here come after it).
+    let (builder, run) = match kind {
+        Kind::Main => (quote!(new), quote!(block_on)),
+        Kind::Test => (quote!(for_test), quote!(__run_test)),
+    };
     let runtime = quote! {
-        bucle::runtime::Builder::new()
+        bucle::runtime::Builder::#builder()
             #(#calls)*
             .build()
             .expect("bucle: could not create the event loop")
@@ -70,7 +76,7 @@ fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> syn::Result<Token
     function.block = syn::parse2(quote! {
         {
             let body = async move #body;
-            #runtime.block_on(body)
+            #runtime.#run(body)
         }
     })?;
     let test_attr = match kind {

@@ -5,6 +5,7 @@
 
 mod ch01_loop;
 mod ch04_offload;
+mod ch05_detector;
 
 fn main() {
     let chapters: &[(&str, fn())] = &[
@@ -13,6 +14,7 @@ fn main() {
             "4. Blocking work belongs in the executor",
             ch04_offload::run,
         ),
+        ("5. Find what blocks your loop", ch05_detector::run),
     ];
     for (title, chapter) in chapters {
         println!("\n=== {title} ===");

@@ -9,3 +9,5 @@ pub mod ch01_first_loop {}
 
 #[doc = include_str!("../../docs/04-offload.md")]
 pub mod ch04_offload {}
+#[doc = include_str!("../../docs/05-detector.md")]
+pub mod ch05_detector {}

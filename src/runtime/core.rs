@@ -32,6 +32,7 @@ use super::clock::Clock;
 use super::context;
 use super::reactor::Reactor;
 use super::timers::{Action, Timers};
+use crate::detector::{self, Detector};
 use crate::task::raw::{Meta, TaskEntry};
 use crate::task::Id;
 
@@ -49,6 +50,7 @@ pub(crate) struct Config {
     pub(crate) executor: crate::offload::ExecutorRef,
     /// How long dropping the runtime waits for offloaded calls still running.
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) detector: detector::Settings,
 }
 
 /// Work handed to the loop from other threads.
@@ -96,6 +98,8 @@ pub(crate) struct Core {
     events: RefCell<polling::Events>,
     /// Tasks run since I/O was last polled; I/O is polled at least every `event_interval`.
     ran_since_io: Cell<u32>,
+    /// The blocking detector: times each poll (see `run_task`).
+    pub(crate) detector: Detector,
 }
 
 static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
@@ -152,6 +156,7 @@ impl Core {
             offload_waiter: AtomicBool::new(false),
         });
         let clock = Clock::new(config.start_paused);
+        let detector = Detector::new(&config.detector);
         Ok(Core {
             shared,
             config,
@@ -163,6 +168,7 @@ impl Core {
             clock,
             events: RefCell::new(polling::Events::new()),
             ran_since_io: Cell::new(0),
+            detector,
         })
     }
 
@@ -182,7 +188,11 @@ impl Core {
         let mut future = pin!(future);
         loop {
             if main.woken.swap(false, Ordering::SeqCst) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                // The main future can block the loop as well as any task.
+                let probe = self.detector.begin(None);
+                let poll = future.as_mut().poll(&mut cx);
+                drop(probe);
+                if let Poll::Ready(output) = poll {
                     return output;
                 }
             }
@@ -204,6 +214,7 @@ impl Core {
             };
             self.run_task(runnable);
         }
+        self.detector.end_tick();
 
         let queued = self.callbacks.borrow().len();
         for _ in 0..queued {
@@ -237,7 +248,11 @@ impl Core {
     fn run_task(&self, runnable: Runnable<Meta>) {
         let meta = runnable.metadata();
         self.current.set(Some((meta.id, meta.slot())));
+        let probe = self
+            .detector
+            .begin(Some((meta.id, meta.blocking, meta.spawned_at)));
         runnable.run();
+        drop(probe);
         self.current.set(None);
     }
 

@@ -119,8 +119,109 @@ impl Runtime {
 
     #[track_caller]
     fn enter_block_on<F: Future>(&self, future: F, what: &str) -> F::Output {
+        let output = self.enter_block_on_unchecked(future, what);
+        if let Some(report) = self.core.detector.take_denied() {
+            panic!(
+                "{what} ran code that blocked the event loop, and the detector is at `deny`:\n\n\
+                 {report}\nuse `Runtime::run_checked` to get the report as a value, or \
+                 BUCLE_BLOCKING=warn to only warn"
+            );
+        }
+        output
+    }
+
+    /// `block_on` without the `deny` check: the detector's findings stay in the runtime.
+    #[track_caller]
+    fn enter_block_on_unchecked<F: Future>(&self, future: F, what: &str) -> F::Output {
         let _guard = context::enter(self.core.clone(), what);
+        let detector = &self.core.detector;
+        detector.enter_block_on(std::panic::Location::caller());
+        struct Exit<'a>(&'a crate::detector::Detector);
+        impl Drop for Exit<'_> {
+            fn drop(&mut self) {
+                self.0.exit_block_on();
+            }
+        }
+        let _exit = Exit(detector);
         self.core.block_on(future)
+    }
+
+    /// Like [`block_on`](Self::block_on), but a finding of the blocking detector at
+    /// [`Level::Deny`](crate::detector::Level::Deny) comes back as `Err` (the first one) once
+    /// `future` has completed, instead of a panic: for custom test harnesses and tools.
+    ///
+    /// # Errors
+    ///
+    /// The first [`BlockingReport`](crate::detector::BlockingReport) at `deny` made while
+    /// `future` ran. The output of `future` is lost in that case.
+    ///
+    /// # Panics
+    ///
+    /// As [`block_on`](Self::block_on), except for the detector.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder()
+    ///     .blocking(bucle::detector::Level::Deny)
+    ///     .blocking_threshold(Duration::from_millis(10))
+    ///     .blocking_print(false)
+    ///     .build()?;
+    /// let err = rt
+    ///     .run_checked(async { std::thread::sleep(Duration::from_millis(50)) })
+    ///     .unwrap_err();
+    /// assert!(err.duration() >= Duration::from_millis(10));
+    /// assert!(rt.run_checked(async { 1 }).is_ok());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    // The report is large, but it is the rare, cold outcome; boxing it would only make
+    // callers unbox it.
+    #[allow(clippy::result_large_err)]
+    pub fn run_checked<F: Future>(
+        &self,
+        future: F,
+    ) -> Result<F::Output, crate::detector::BlockingReport> {
+        let output = self.enter_block_on_unchecked(future, "Runtime::run_checked");
+        match self.core.detector.take_denied() {
+            Some(report) => Err(report),
+            None => Ok(output),
+        }
+    }
+
+    /// Every finding of the blocking detector on this runtime so far, deduplicated by lint
+    /// and site ([`count`](crate::detector::BlockingReport::count) says how many times each
+    /// fired). Empty when the detector is off.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// rt.block_on(async { bucle::yield_now().await });
+    /// assert!(rt.blocking_reports().is_empty());
+    /// ```
+    pub fn blocking_reports(&self) -> Vec<crate::detector::BlockingReport> {
+        self.core.detector.reports()
+    }
+
+    /// Runs a `#[bucle::test]` body: the body's own panic first, then the detector's
+    /// findings at `deny`.
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn __run_test<F: Future>(&self, future: F) -> F::Output {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.enter_block_on_unchecked(future, "#[bucle::test]")
+        }));
+        let denied = self.core.detector.take_denied();
+        match (result, denied) {
+            (Ok(output), None) => output,
+            (Ok(_), Some(report)) => panic!(
+                "the test blocked the event loop (the detector is at `deny` in                  #[bucle::test]):\n\n{report}\nmove the blocking call off the loop, wrap                  it in `bucle::detector::allow(..)`, or set `#[bucle::test(blocking =                  bucle::detector::Level::Warn)]`"
+            ),
+            (Err(payload), None) => std::panic::resume_unwind(payload),
+            (Err(payload), Some(report)) => panic!(
+                "{}\n\nthe test also blocked the event loop:\n\n{report}",
+                crate::task::panic_message(&*payload)
+            ),
+        }
     }
 
     /// Spawns a task on this runtime's loop. It runs during the next `block_on`.
@@ -221,8 +322,18 @@ impl Builder {
                 start_paused: false,
                 executor: crate::offload::ExecutorRef::default(),
                 shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+                detector: crate::detector::Settings::default(),
             },
         }
+    }
+
+    /// The settings of `#[bucle::test]`: the blocking detector at `deny` (see
+    /// [`detector`](crate::detector)).
+    #[doc(hidden)]
+    pub fn for_test() -> Builder {
+        let mut builder = Builder::new();
+        builder.config.detector = crate::detector::Settings::for_test();
+        builder
     }
 
     /// How many tasks one tick runs before it polls I/O, fires timers and takes work from
@@ -304,6 +415,171 @@ impl Builder {
         self
     }
 
+    /// Sets every lint of the blocking [`detector`](crate::detector) to `level`. Default:
+    /// `warn` (`deny` under `#[bucle::test]`). `BUCLE_BLOCKING` overrides it.
+    ///
+    /// ```
+    /// use bucle::detector::Level;
+    ///
+    /// let rt = bucle::Runtime::builder().blocking(Level::Allow).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking(mut self, level: crate::detector::Level) -> Builder {
+        self.config.detector.levels = [level; 4];
+        self
+    }
+
+    /// Sets the level of one lint of the blocking detector.
+    ///
+    /// ```
+    /// use bucle::detector::{Level, Lint};
+    ///
+    /// let rt = bucle::Runtime::builder()
+    ///     .blocking_lint(Lint::LongTick, Level::Allow)
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_lint(
+        mut self,
+        lint: crate::detector::Lint,
+        level: crate::detector::Level,
+    ) -> Builder {
+        self.config.detector.set_level(lint, level);
+        self
+    }
+
+    /// How long one poll may hold the loop before it is reported. Default: 50 ms in debug
+    /// builds and tests, 100 ms in release builds. `BUCLE_BLOCKING_THRESHOLD_MS` overrides it.
+    ///
+    /// # Panics
+    ///
+    /// If `threshold` is zero: every poll would be reported.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder()
+    ///     .blocking_threshold(Duration::from_millis(20))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn blocking_threshold(mut self, threshold: std::time::Duration) -> Builder {
+        assert!(
+            !threshold.is_zero(),
+            "Builder::blocking_threshold(0) would report every poll; use at least 1 ms, or              `.blocking(Level::Allow)` to turn the detector off"
+        );
+        self.config.detector.threshold = threshold;
+        self
+    }
+
+    /// How long one poll may run before it is reported as a `hang` (at once, while it still
+    /// runs). Default: 10 s. `BUCLE_BLOCKING_HANG_MS` overrides it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder().blocking_hang(Duration::from_secs(2)).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_hang(mut self, limit: std::time::Duration) -> Builder {
+        self.config.detector.hang = limit;
+        self
+    }
+
+    /// Aborts the process after printing a `hang` report (for services under a supervisor
+    /// that restarts them). Default: off.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::builder().blocking_abort_on_hang(false).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_abort_on_hang(mut self, abort: bool) -> Builder {
+        self.config.detector.abort_on_hang = abort;
+        self
+    }
+
+    /// How long the polls of one tick may take together before `long_tick` fires. Default:
+    /// 200 ms in debug builds, 500 ms in release builds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder()
+    ///     .blocking_tick_limit(Duration::from_millis(100))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_tick_limit(mut self, limit: std::time::Duration) -> Builder {
+        self.config.detector.tick_limit = limit;
+        self
+    }
+
+    /// Whether stall reports carry the loop thread's stack (Linux). Default: on.
+    /// `BUCLE_BLOCKING_STACK=on|off` overrides it.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::builder().blocking_stack(false).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_stack(mut self, stack: bool) -> Builder {
+        self.config.detector.stack = stack;
+        self
+    }
+
+    /// How reports are printed on stderr: rustc-style text or JSON lines. Default: text.
+    /// `BUCLE_BLOCKING_FORMAT=text|json` overrides it.
+    ///
+    /// ```
+    /// use bucle::detector::Format;
+    ///
+    /// let rt = bucle::Runtime::builder().blocking_format(Format::Json).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_format(mut self, format: crate::detector::Format) -> Builder {
+        self.config.detector.format = format;
+        self
+    }
+
+    /// Whether reports are printed on stderr at all. Default: on. Reports still reach
+    /// [`Runtime::blocking_reports`], the callback and `tracing`.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::builder().blocking_print(false).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_print(mut self, print: bool) -> Builder {
+        self.config.detector.print = print;
+        self
+    }
+
+    /// Calls `callback` with every report: on the watchdog thread for a report made while
+    /// the poll still runs ([`completed`](crate::detector::BlockingReport::completed) is
+    /// false), on the loop thread for the others. A panic in it is contained.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let counter = seen.clone();
+    /// let rt = bucle::Runtime::builder()
+    ///     .on_blocking(move |_report| {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()?;
+    /// rt.block_on(async {});
+    /// assert_eq!(seen.load(Ordering::SeqCst), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_blocking<F>(mut self, callback: F) -> Builder
+    where
+        F: Fn(&crate::detector::BlockingReport) + Send + Sync + 'static,
+    {
+        self.config.detector.callback = Some(std::sync::Arc::new(callback));
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -315,8 +591,11 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&self) -> io::Result<Runtime> {
+        let mut config = self.config.clone();
+        // The environment wins over code, so CI can switch the detector without edits.
+        config.detector.apply_env();
         Ok(Runtime {
-            core: Rc::new(Core::new(self.config.clone())?),
+            core: Rc::new(Core::new(config)?),
         })
     }
 }

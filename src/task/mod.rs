@@ -28,6 +28,7 @@ pub(crate) mod raw;
 
 pub use join::{JoinError, JoinHandle, Panic};
 
+use crate::detector::TaskBlocking;
 use crate::runtime::context;
 use crate::runtime::core::{schedule, Core, Shared};
 use raw::{Meta, TaskFuture};
@@ -60,6 +61,10 @@ impl Id {
     /// ```
     pub fn as_u64(self) -> u64 {
         self.0
+    }
+
+    pub(crate) fn from_u64(id: u64) -> Id {
+        Id(id)
     }
 }
 
@@ -115,6 +120,7 @@ where
 #[must_use = "a task Builder does nothing until `spawn` is called"]
 pub struct Builder {
     name: Option<Arc<str>>,
+    blocking: TaskBlocking,
 }
 
 impl Builder {
@@ -144,6 +150,59 @@ impl Builder {
         self
     }
 
+    /// Lets this task block the loop: the blocking detector never reports its polls (and the
+    /// loop never counts them towards `long_tick`). For a task that is *meant* to hold the
+    /// thread, such as a startup step; prefer `bucle::run_in_executor` for blocking calls.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder()
+    ///     .blocking(bucle::detector::Level::Deny)
+    ///     .blocking_threshold(Duration::from_millis(10))
+    ///     .build()?;
+    /// let done = rt.run_checked(async {
+    ///     bucle::task::Builder::new()
+    ///         .allow_blocking()
+    ///         .spawn(async { std::thread::sleep(Duration::from_millis(30)) })
+    ///         .await
+    ///         .unwrap();
+    /// });
+    /// assert!(done.is_ok());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn allow_blocking(mut self) -> Builder {
+        self.blocking = TaskBlocking::Allow;
+        self
+    }
+
+    /// Gives this task its own blocking threshold instead of the runtime's.
+    ///
+    /// # Panics
+    ///
+    /// If `threshold` is zero: every poll would be reported. Use
+    /// [`allow_blocking`](Self::allow_blocking) to never report the task.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # bucle::run(async {
+    /// let handle = bucle::task::Builder::new()
+    ///     .blocking_threshold(Duration::from_millis(500))
+    ///     .spawn(async { 1 });
+    /// assert_eq!(handle.await.unwrap(), 1);
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn blocking_threshold(mut self, threshold: std::time::Duration) -> Builder {
+        assert!(
+            !threshold.is_zero(),
+            "task::Builder::blocking_threshold(0) would report every poll; use              `allow_blocking()` to never report this task"
+        );
+        self.blocking = TaskBlocking::Threshold(threshold);
+        self
+    }
+
     /// Spawns the task on the current loop; see [`spawn`].
     ///
     /// # Panics
@@ -164,7 +223,7 @@ impl Builder {
     {
         let spawned_at = Location::caller();
         context::expect_current("`bucle::spawn`", |core| {
-            spawn_local_on(core, self.name, spawned_at, future)
+            spawn_local_with(core, self.name, self.blocking, spawned_at, future)
         })
     }
 
@@ -196,7 +255,13 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn_send_on(handle.shared(), self.name, Location::caller(), future)
+        spawn_send_with(
+            handle.shared(),
+            self.name,
+            self.blocking,
+            Location::caller(),
+            future,
+        )
     }
 }
 
@@ -211,7 +276,22 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let meta = Meta::new(name, spawned_at, core.shared.clone());
+    spawn_local_with(core, name, TaskBlocking::Default, spawned_at, future)
+}
+
+/// [`spawn_local_on`] with the task's own detector setting.
+pub(crate) fn spawn_local_with<F>(
+    core: &Core,
+    name: Option<Arc<str>>,
+    blocking: TaskBlocking,
+    spawned_at: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let meta = Meta::new(name, spawned_at, core.shared.clone()).with_blocking(blocking);
     // SAFETY: `spawn_unchecked` asks that a future which is not `Send` be polled and dropped
     // only on its own thread. The runnable is only ever run by `core`'s loop, on this thread
     // (the loop is pinned here: `Runtime` is `!Send`); wakes from other threads move it
@@ -239,10 +319,25 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_send_with(shared, name, TaskBlocking::Default, spawned_at, future)
+}
+
+/// [`spawn_send_on`] with the task's own detector setting.
+pub(crate) fn spawn_send_with<F>(
+    shared: &Arc<Shared>,
+    name: Option<Arc<str>>,
+    blocking: TaskBlocking,
+    spawned_at: &'static Location<'static>,
+    future: F,
+) -> Result<JoinHandle<F::Output>, crate::runtime::LoopClosed>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     if shared.is_closed() {
         return Err(crate::runtime::LoopClosed(()));
     }
-    let meta = Meta::new(name, spawned_at, shared.clone());
+    let meta = Meta::new(name, spawned_at, shared.clone()).with_blocking(blocking);
     // SAFETY: the future is `Send + 'static`, so it may be polled and dropped on any thread;
     // it borrows only the task's metadata, which `async-task` keeps alive for longer than
     // the future. The schedule function is a plain `fn`.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::{panic_message, Id, JoinError, Panic};
+use crate::detector::TaskBlocking;
 use crate::runtime::context;
 use crate::runtime::core::{Remote, Shared};
 
@@ -28,6 +29,8 @@ pub(crate) struct Meta {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) shared: Arc<Shared>,
+    /// The task's own blocking-detector setting (`task::Builder::allow_blocking`...).
+    pub(crate) blocking: TaskBlocking,
     flags: AtomicU8,
     /// Registry slot, written once by the first poll. A cancel from another thread reads it
     /// to find the task's waker.
@@ -45,9 +48,16 @@ impl Meta {
             name,
             spawned_at,
             shared,
+            blocking: TaskBlocking::Default,
             flags: AtomicU8::new(0),
             slot: AtomicUsize::new(NO_SLOT),
         }
+    }
+
+    /// Gives the task its own blocking-detector setting.
+    pub(crate) fn with_blocking(mut self, blocking: TaskBlocking) -> Meta {
+        self.blocking = blocking;
+        self
     }
 
     /// Marks the task cancelled; its next poll drops the future instead of polling it.
@@ -197,6 +207,7 @@ fn register(meta: &Meta, waker: &Waker) {
             waker: waker.clone(),
         });
         core.current.set(Some((meta.id, slot)));
+        core.detector.task_started(meta.id, meta.name.as_ref());
         meta.slot.store(slot, Ordering::SeqCst);
     });
 }
@@ -213,6 +224,7 @@ fn unregister(meta: &Meta) {
         if tasks.get(slot).is_some_and(|entry| entry.id == meta.id) {
             let entry = tasks.remove(slot);
             drop(tasks);
+            core.detector.task_finished(meta.id, entry.name.is_some());
             drop(entry);
         }
     });
