@@ -45,6 +45,7 @@ pub(crate) type Callback = Box<dyn FnOnce()>;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) start_paused: bool,
+    pub(crate) auto_advance: bool,
 }
 
 /// Work handed to the loop from other threads.
@@ -129,7 +130,7 @@ impl Core {
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
         });
-        let clock = Clock::new(config.start_paused);
+        let clock = Clock::new(config.start_paused, config.auto_advance);
         Ok(Core {
             shared,
             config,
@@ -234,13 +235,15 @@ impl Core {
                     && self.ready.borrow().is_empty()
                     && !main_woken.load(Ordering::SeqCst)
                     && self.shared.in_flight.load(Ordering::SeqCst) == 0;
-                if idle {
+                let jump = idle && self.clock.auto_advances();
+                if jump {
                     self.clock.advance_to(deadline);
                 }
-                if idle || !self.ready.borrow().is_empty() {
+                if jump || !self.ready.borrow().is_empty() {
                     return;
                 }
-                // Offloaded work in flight: wait for it without a timeout, the clock stays.
+                // Offloaded work in flight (or auto-advance off): wait for a wake without a
+                // timeout; the clock stays where it is.
                 timeout = None;
             }
         }
@@ -248,6 +251,16 @@ impl Core {
         self.shared.awake.store(false, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if !self.shared.remote.is_empty() || main_woken.load(Ordering::SeqCst) {
+            timeout = Some(Duration::ZERO);
+        }
+        // The last offloaded call may have finished after the check above; its guard's
+        // unpark saw `awake == true` and did not notify, so look again now.
+        if timeout.is_none()
+            && next.is_some()
+            && self.clock.is_paused()
+            && self.clock.auto_advances()
+            && self.shared.in_flight.load(Ordering::SeqCst) == 0
+        {
             timeout = Some(Duration::ZERO);
         }
         self.poll_io(timeout);
@@ -263,7 +276,7 @@ impl Core {
         }
     }
 
-    fn fire_timers(&self) {
+    pub(crate) fn fire_timers(&self) {
         if self.timers.borrow().is_empty() {
             return;
         }

@@ -203,6 +203,7 @@ impl Builder {
             config: Config {
                 event_interval: DEFAULT_EVENT_INTERVAL,
                 start_paused: false,
+                auto_advance: true,
             },
         }
     }
@@ -244,6 +245,34 @@ impl Builder {
     /// ```
     pub fn start_paused(mut self, paused: bool) -> Builder {
         self.config.start_paused = paused;
+        self
+    }
+
+    /// Whether a paused clock jumps to the next timer by itself when the loop is idle.
+    /// Default: true. With `false`, a paused clock moves only when a task calls
+    /// [`time::advance`](crate::time::advance), so a test can step time by hand and observe
+    /// each state in between. A loop whose tasks all wait for timers then waits until work
+    /// arrives from another thread: advance the clock from the future given to `block_on`.
+    /// [`time::set_auto_advance`](crate::time::set_auto_advance) switches it at run time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = bucle::Runtime::builder()
+    ///     .start_paused(true)
+    ///     .auto_advance(false)
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     let sleeper = bucle::spawn(bucle::sleep(Duration::from_secs(5)));
+    ///     bucle::time::advance(Duration::from_secs(4)).await;
+    ///     assert!(!sleeper.is_finished());
+    ///     bucle::time::advance(Duration::from_secs(1)).await;
+    ///     assert!(sleeper.is_finished());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn auto_advance(mut self, on: bool) -> Builder {
+        self.config.auto_advance = on;
         self
     }
 
