@@ -46,6 +46,7 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) start_paused: bool,
     pub(crate) auto_advance: bool,
+    pub(crate) task_timing: bool,
 }
 
 /// Work handed to the loop from other threads.
@@ -70,6 +71,12 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     /// Offloaded calls in flight; a paused clock does not jump while any runs.
     pub(crate) in_flight: AtomicUsize,
+    /// The started tasks' statistics, readable from any thread (`Handle::dump`).
+    pub(crate) task_table: crate::task::dump::TaskTable,
+    /// Real-time origin of the tasks' poll timestamps.
+    pub(crate) epoch: std::time::Instant,
+    /// Whether task polls are timed (`Builder::task_timing`).
+    pub(crate) task_timing: bool,
 }
 
 /// The part of a loop that only its thread touches.
@@ -129,6 +136,9 @@ impl Core {
             awake: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            task_table: Default::default(),
+            epoch: std::time::Instant::now(),
+            task_timing: config.task_timing,
         });
         let clock = Clock::new(config.start_paused, config.auto_advance);
         Ok(Core {
@@ -392,6 +402,7 @@ impl Wake for MainWaker {
 
 /// Schedules a woken task: onto the local queue on the loop thread, else the remote queue.
 pub(crate) fn schedule(runnable: Runnable<Meta>) {
+    runnable.metadata().stats.scheduled();
     let runnable = context::with_current(|core| match core {
         Some(core) if Arc::ptr_eq(&core.shared, &runnable.metadata().shared) => {
             core.ready.borrow_mut().push_back(runnable);

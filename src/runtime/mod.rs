@@ -136,6 +136,19 @@ impl Runtime {
         crate::task::spawn_local_on(&self.core, None, std::panic::Location::caller(), future)
     }
 
+    /// Every started task of this loop with what it is doing; see [`Handle::dump`].
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let task = rt.spawn(std::future::pending::<()>());
+    /// rt.block_on(bucle::yield_now());
+    /// assert_eq!(rt.dump().tasks().len(), 1);
+    /// # task.cancel();
+    /// ```
+    pub fn dump(&self) -> crate::task::Dump {
+        crate::task::Dump::take(&self.core.shared)
+    }
+
     /// A [`Handle`] to this loop, usable from any thread.
     ///
     /// ```
@@ -204,6 +217,7 @@ impl Builder {
                 event_interval: DEFAULT_EVENT_INTERVAL,
                 start_paused: false,
                 auto_advance: true,
+                task_timing: true,
             },
         }
     }
@@ -273,6 +287,22 @@ impl Builder {
     /// ```
     pub fn auto_advance(mut self, on: bool) -> Builder {
         self.config.auto_advance = on;
+        self
+    }
+
+    /// Whether each task poll is timed, for the busy time, longest poll and "running for"
+    /// columns of [`task::all`](crate::task::all) and [`Handle::dump`]. Default: true. It
+    /// costs two reads of the monotonic clock per poll; switch it off for the last few
+    /// nanoseconds per poll (state and poll counts are kept either way).
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::builder().task_timing(false).build()?;
+    /// let busy = rt.block_on(bucle::spawn(async { bucle::task::current().busy() }));
+    /// assert_eq!(busy.unwrap(), None);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn task_timing(mut self, on: bool) -> Builder {
+        self.config.task_timing = on;
         self
     }
 
@@ -409,6 +439,27 @@ impl Handle {
     /// ```
     pub fn is_closed(&self) -> bool {
         self.shared.is_closed()
+    }
+
+    /// Every started task of the loop with what it is doing: id, name, spawn site, state,
+    /// polls, busy time, longest poll, the task it awaits. `Display` prints it as a table,
+    /// [`Dump::tree`](crate::task::Dump::tree) as a tree.
+    ///
+    /// Callable from any thread, and it does not need the loop's help: a dump taken while
+    /// the loop thread is stuck in a blocking call shows the stuck task as `running` and
+    /// for how long. It takes a lock the loop holds only when a task starts or finishes.
+    ///
+    /// ```
+    /// let rt = bucle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = rt.spawn(std::future::pending::<()>());
+    /// rt.block_on(bucle::yield_now());
+    /// let text = std::thread::spawn(move || handle.dump().to_string()).join().unwrap();
+    /// assert!(text.contains("idle"));
+    /// # task.cancel();
+    /// ```
+    pub fn dump(&self) -> crate::task::Dump {
+        crate::task::Dump::take(&self.shared)
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
