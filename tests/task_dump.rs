@@ -39,10 +39,12 @@ fn a_dump_lists_each_task_with_its_name_and_spawn_site() {
     }
     assert!(text.starts_with("bucle loop "));
     assert_eq!(dump.tasks().len(), 2);
-    for t in tasks {
-        t.cancel();
-    }
-    rt.block_on(bucle::yield_now());
+    rt.block_on(async {
+        for t in tasks {
+            t.cancel();
+            assert!(t.await.unwrap_err().is_cancelled());
+        }
+    });
     assert!(
         rt.dump().tasks().is_empty(),
         "finished tasks leave the table"
