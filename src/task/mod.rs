@@ -26,11 +26,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 pub(crate) mod dump;
+mod group;
 mod join;
 pub(crate) mod raw;
 pub(crate) mod stats;
 
 pub use dump::Dump;
+pub use group::{Failure, SpawnError, TaskGroup, TaskGroupError};
 pub use join::{JoinError, JoinHandle, Panic};
 pub use stats::TaskState;
 
@@ -220,6 +222,22 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_local_with(core, name, spawned_at, move |_| future)
+}
+
+/// Like [`spawn_local_on`], for a future that needs its own task's metadata (a task group
+/// child cancels itself through it).
+pub(crate) fn spawn_local_with<'a, F, Make>(
+    core: &Core,
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
+    make: Make,
+) -> JoinHandle<F::Output>
+where
+    Make: FnOnce(&'a Meta) -> F + 'a,
+    F: Future + 'a,
+    F::Output: 'static,
+{
     let parent = core.current.get().map(|(id, _)| id);
     let meta = Meta::new(name, spawned_at, core.shared.clone(), parent);
     // SAFETY: `spawn_unchecked` asks that a future which is not `Send` be polled and dropped
@@ -227,12 +245,13 @@ where
     // (the loop is pinned here: `Runtime` is `!Send`); wakes from other threads move it
     // through the remote queue, which only the loop drains, and shutdown runs every queued
     // runnable on the loop thread so that futures are dropped there. The schedule function
-    // is a plain `fn`, so it is `Send + Sync + 'static`. The future borrows nothing but the
-    // task's own metadata, which `async-task` keeps alive for longer than the future.
+    // is a plain `fn`, so it is `Send + Sync + 'static`. The future (and whatever `make`
+    // builds) borrows nothing but the task's own metadata, which `async-task` keeps alive
+    // for longer than the future; `F::Output` is `'static`, so the output outlives nothing.
     let (runnable, task) = unsafe {
         async_task::Builder::new()
             .metadata(meta)
-            .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
+            .spawn_unchecked(move |meta| TaskFuture::new(meta, make(meta)), schedule)
     };
     core.ready.borrow_mut().push_back(runnable);
     JoinHandle::new(task)
