@@ -25,12 +25,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+mod combinators;
 pub(crate) mod dump;
 mod group;
 mod join;
 pub(crate) mod raw;
 pub(crate) mod stats;
 
+pub use combinators::{
+    as_completed, gather, join_all, select, shield, wait, AsCompleted, Done, Either, Gather,
+    JoinAll, ReturnWhen, Select, Wait,
+};
 pub use dump::Dump;
 pub use group::{Failure, SpawnError, TaskGroup, TaskGroupError};
 pub use join::{JoinError, JoinHandle, Panic};
