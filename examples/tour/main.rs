@@ -4,9 +4,16 @@
 //! this one; read them along with the output.
 
 mod ch01_loop;
+mod ch07_structured;
 
 fn main() {
-    let chapters: &[(&str, fn())] = &[("1. The loop: tasks, time, cancellation", ch01_loop::run)];
+    let chapters: &[(&str, fn())] = &[
+        ("1. The loop: tasks, time, cancellation", ch01_loop::run),
+        (
+            "7. Structured concurrency: task groups, combinators, dumps",
+            ch07_structured::run,
+        ),
+    ];
     for (title, chapter) in chapters {
         println!("\n=== {title} ===");
         chapter();

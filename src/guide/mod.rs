@@ -6,3 +6,15 @@ pub mod architecture {}
 
 #[doc = include_str!("../../docs/01-first-loop.md")]
 pub mod ch01_first_loop {}
+
+#[doc = include_str!("../../docs/07-task-groups.md")]
+pub mod ch07_task_groups {}
+
+#[doc = include_str!("../../docs/08-testing.md")]
+pub mod ch08_testing {}
+
+#[doc = include_str!("../../docs/coming-from-asyncio.md")]
+pub mod coming_from_asyncio {}
+
+#[doc = include_str!("../../docs/coming-from-tokio.md")]
+pub mod coming_from_tokio {}
