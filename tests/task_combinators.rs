@@ -10,11 +10,9 @@ use futures::StreamExt;
 use bucle::task::{self, Either, ReturnWhen};
 use bucle::time::Instant;
 
-fn sleeper(ms: u64) -> impl std::future::Future<Output = u64> {
-    async move {
-        bucle::sleep(Duration::from_millis(ms)).await;
-        ms
-    }
+async fn sleeper(ms: u64) -> u64 {
+    bucle::sleep(Duration::from_millis(ms)).await;
+    ms
 }
 
 #[bucle::test(start_paused = true)]

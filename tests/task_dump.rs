@@ -66,7 +66,7 @@ fn a_dump_from_another_thread_sees_the_task_stalling_the_loop() {
         dump
     });
     let line = line!() + 2;
-    let bystander = rt.block_on(async move {
+    rt.block_on(async move {
         let staller = task::Builder::new().name("staller").spawn(async move {
             stalling_tx.send(()).unwrap();
             release_rx.recv().unwrap(); // blocks the loop on purpose
@@ -75,7 +75,7 @@ fn a_dump_from_another_thread_sees_the_task_stalling_the_loop() {
             .name("bystander")
             .spawn(std::future::pending::<()>());
         staller.await.unwrap();
-        bystander
+        bystander.cancel();
     });
     let dump = observer.join().unwrap();
     println!("{dump}\n{}", dump.tree());
@@ -94,7 +94,6 @@ fn a_dump_from_another_thread_sees_the_task_stalling_the_loop() {
     // The bystander had not been polled yet when the loop got stuck: only started tasks
     // are listed.
     assert!(dump.tasks().iter().all(|t| t.name() != Some("bystander")));
-    bystander.cancel();
 }
 
 #[test]

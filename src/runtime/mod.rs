@@ -297,7 +297,7 @@ impl Builder {
     ///
     /// ```
     /// let rt = bucle::Runtime::builder().task_timing(false).build()?;
-    /// let busy = rt.block_on(bucle::spawn(async { bucle::task::current().busy() }));
+    /// let busy = rt.block_on(async { bucle::spawn(async { bucle::task::current().busy() }).await });
     /// assert_eq!(busy.unwrap(), None);
     /// # Ok::<(), std::io::Error>(())
     /// ```
