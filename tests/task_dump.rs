@@ -53,7 +53,7 @@ fn a_dump_lists_each_task_with_its_name_and_spawn_site() {
 
 #[test]
 fn a_dump_from_another_thread_sees_the_task_stalling_the_loop() {
-    let rt = bucle::Runtime::new().unwrap();
+    let rt = bucle::Runtime::builder().task_timing(true).build().unwrap();
     let handle = rt.handle();
     let (stalling_tx, stalling_rx) = mpsc::channel::<()>();
     let (release_tx, release_rx) = mpsc::channel::<()>();
@@ -180,20 +180,24 @@ fn the_tree_nests_children_under_their_parent() {
 
 #[test]
 fn busy_time_and_longest_poll_add_up() {
-    bucle::run(async {
-        let info = bucle::spawn(async {
-            std::thread::sleep(Duration::from_millis(3)); // a slow poll, on purpose
-            bucle::yield_now().await;
-            bucle::yield_now().await;
-            task::current()
-        })
-        .await
-        .unwrap();
-        assert_eq!(info.polls(), 3);
-        let longest = info.longest_poll().unwrap();
-        assert!(longest >= Duration::from_millis(3));
-        assert!(info.busy().unwrap() >= longest);
-    });
+    bucle::Runtime::builder()
+        .task_timing(true)
+        .build()
+        .unwrap()
+        .block_on(async {
+            let info = bucle::spawn(async {
+                std::thread::sleep(Duration::from_millis(3)); // a slow poll, on purpose
+                bucle::yield_now().await;
+                bucle::yield_now().await;
+                task::current()
+            })
+            .await
+            .unwrap();
+            assert_eq!(info.polls(), 3);
+            let longest = info.longest_poll().unwrap();
+            assert!(longest >= Duration::from_millis(3));
+            assert!(info.busy().unwrap() >= longest);
+        });
 }
 
 #[test]

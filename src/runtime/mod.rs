@@ -217,7 +217,7 @@ impl Builder {
                 event_interval: DEFAULT_EVENT_INTERVAL,
                 start_paused: false,
                 auto_advance: true,
-                task_timing: true,
+                task_timing: cfg!(debug_assertions),
             },
         }
     }
@@ -291,9 +291,11 @@ impl Builder {
     }
 
     /// Whether each task poll is timed, for the busy time, longest poll and "running for"
-    /// columns of [`task::all`](crate::task::all) and [`Handle::dump`]. Default: true. It
-    /// costs two reads of the monotonic clock per poll; switch it off for the last few
-    /// nanoseconds per poll (state and poll counts are kept either way).
+    /// columns of [`task::all`](crate::task::all) and [`Handle::dump`]. Default: on in debug
+    /// builds (tests, development), off in release builds. It costs two reads of the
+    /// monotonic clock per poll, which roughly doubles the loop's own cost for a poll that
+    /// does nothing (about 80 ns on a typical Linux machine); state, poll counts and awaited
+    /// tasks are kept either way.
     ///
     /// ```
     /// let rt = bucle::Runtime::builder().task_timing(false).build()?;

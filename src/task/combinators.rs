@@ -312,7 +312,7 @@ fn poll_waiting<T>(waiting: &mut Vec<Waiting<T>>, done: &mut Vec<Done<T>>, cx: &
 /// use std::time::Duration;
 /// use bucle::task::ReturnWhen;
 ///
-/// # bucle::run(async {
+/// # bucle::Runtime::builder().start_paused(true).build().unwrap().block_on(async {
 /// let handles: Vec<_> = [20, 1, 50]
 ///     .map(|ms| bucle::spawn(async move {
 ///         bucle::sleep(Duration::from_millis(ms)).await;
@@ -396,7 +396,7 @@ impl<T> fmt::Debug for Wait<T> {
 /// use std::time::Duration;
 /// use futures::StreamExt;
 ///
-/// # bucle::run(async {
+/// # bucle::Runtime::builder().start_paused(true).build().unwrap().block_on(async {
 /// let handles = [30, 10, 20].map(|ms| bucle::spawn(async move {
 ///     bucle::sleep(Duration::from_millis(ms)).await;
 ///     ms
@@ -489,7 +489,7 @@ impl<T> fmt::Debug for AsCompleted<T> {
 /// use std::time::Duration;
 /// use bucle::task::Either;
 ///
-/// # bucle::run(async {
+/// # bucle::Runtime::builder().start_paused(true).build().unwrap().block_on(async {
 /// let mut slow = bucle::spawn(async {
 ///     bucle::sleep(Duration::from_millis(20)).await;
 ///     "slow"
@@ -544,7 +544,7 @@ impl<A: Future, B: Future> Future for Select<A, B> {
 /// use std::rc::Rc;
 /// use std::time::Duration;
 ///
-/// # bucle::run(async {
+/// # bucle::Runtime::builder().start_paused(true).build().unwrap().block_on(async {
 /// let saved = Rc::new(Cell::new(false));
 /// let write = bucle::task::shield({
 ///     let saved = saved.clone();

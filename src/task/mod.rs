@@ -403,7 +403,7 @@ impl TaskInfo {
     /// off ([`Builder::task_timing`](crate::runtime::Builder::task_timing)).
     ///
     /// ```
-    /// # bucle::run(async {
+    /// # bucle::Runtime::builder().task_timing(true).build().unwrap().block_on(async {
     /// let busy = bucle::spawn(async {
     ///     std::thread::sleep(std::time::Duration::from_millis(2)); // blocks: for the example
     ///     bucle::yield_now().await;
@@ -419,7 +419,7 @@ impl TaskInfo {
     /// The longest finished poll of the task; `None` when poll timing is off.
     ///
     /// ```
-    /// # bucle::run(async {
+    /// # bucle::Runtime::builder().task_timing(true).build().unwrap().block_on(async {
     /// let longest = bucle::spawn(async {
     ///     bucle::yield_now().await;
     ///     bucle::task::current().longest_poll()
@@ -436,7 +436,7 @@ impl TaskInfo {
     /// held the loop.
     ///
     /// ```
-    /// # bucle::run(async {
+    /// # bucle::Runtime::builder().task_timing(true).build().unwrap().block_on(async {
     /// let running = bucle::spawn(async { bucle::task::current().running_for() });
     /// assert!(running.await.unwrap().is_some());
     /// # });

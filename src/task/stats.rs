@@ -10,7 +10,8 @@
 //!
 //! Reading the clock twice per poll (for busy time, the longest poll, and how long the
 //! running poll has been going) is switched by
-//! [`Builder::task_timing`](crate::runtime::Builder::task_timing).
+//! [`Builder::task_timing`](crate::runtime::Builder::task_timing): on in debug builds, off in
+//! release builds, where it would about double the loop's cost of an empty poll.
 
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
