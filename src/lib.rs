@@ -33,7 +33,11 @@
 //!
 //! - [`runtime`]: [`Runtime`], [`Builder`](runtime::Builder), [`Handle`], [`run`].
 //! - [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), names, cancellation, [`yield_now`].
-//! - [`time`]: [`sleep`], [`timeout`], intervals, `call_later`.
+//!   Structured concurrency ([`TaskGroup`](task::TaskGroup)), combinators
+//!   ([`gather`](task::gather), [`wait`](task::wait), [`as_completed`](task::as_completed),
+//!   [`select`](task::select)), introspection ([`task::all`], [`Handle::dump`]).
+//! - [`time`]: [`sleep`], [`timeout`], intervals, `call_later`, the paused clock for tests
+//!   ([`time::advance`]).
 //! - [`offload`]: [`run_in_executor`], [`ThreadPool`], the [`Executor`](offload::Executor)
 //!   trait, cancel tokens, async stdin/stdout.
 //! - [`fs`]: files and directories on the executor.

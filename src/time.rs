@@ -798,3 +798,103 @@ pub fn pause() {
 pub fn resume() {
     context::expect_current("`bucle::time::resume`", |core| core.clock.resume());
 }
+
+/// Moves the current loop's paused clock forward by `duration`, firing the timers it
+/// passes in deadline order. The caller first yields, so that tasks already ready run and
+/// set their timers; then at each timer's deadline the clock stops, the timer fires, and
+/// the caller yields again so that the tasks it woke run before time moves on. After the
+/// last timer the clock stops at exactly `now + duration`.
+///
+/// Works with auto-advance on or off ([`Builder::auto_advance`](crate::runtime::Builder::auto_advance));
+/// with it off, `advance` is the only thing that moves a paused clock.
+///
+/// # Panics
+///
+/// If no bucle loop is running on this thread, or if its clock is not paused: pause it with
+/// [`pause`] or build the loop with
+/// [`Builder::start_paused(true)`](crate::runtime::Builder::start_paused).
+///
+/// # Cancel safety
+///
+/// Dropping the future stops the clock where it is: timers it already fired stay fired,
+/// later ones stay pending.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+///
+/// # bucle::Runtime::builder().start_paused(true).build().unwrap().block_on(async {
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// for secs in [3, 1, 2] {
+///     let log = log.clone();
+///     bucle::spawn(async move {
+///         bucle::sleep(Duration::from_secs(secs)).await;
+///         log.borrow_mut().push((secs, bucle::time::Instant::now()));
+///     });
+/// }
+/// let start = bucle::time::Instant::now();
+/// bucle::time::advance(Duration::from_secs(10)).await;
+/// let seen: Vec<_> = log.borrow().iter().map(|&(s, at)| (s, at - start)).collect();
+/// // Each woke at its own deadline, in order, not all at 10 s.
+/// assert_eq!(seen, [1, 2, 3].map(|s| (s, Duration::from_secs(s))));
+/// assert_eq!(bucle::time::Instant::now() - start, Duration::from_secs(10));
+/// # });
+/// ```
+#[track_caller]
+pub fn advance(duration: Duration) -> impl Future<Output = ()> {
+    let core = context::expect_current_rc("`bucle::time::advance`");
+    assert!(
+        core.clock.is_paused(),
+        "`bucle::time::advance` needs a paused clock; call `bucle::time::pause()` first or \
+         build the loop with `Builder::start_paused(true)` (`#[bucle::test(start_paused = true)]`)"
+    );
+    let target = Instant(core.clock.now()).saturating_add(duration).0;
+    async move {
+        loop {
+            // Tasks that are ready (just spawned, or woken by the last timer) run first, so
+            // the timers they set count from the time they were due.
+            crate::yield_now().await;
+            if !core.clock.is_paused() {
+                return;
+            }
+            let next = core.timers.borrow_mut().next_deadline();
+            match next {
+                Some(deadline) if deadline <= target => {
+                    core.clock.advance_to(deadline);
+                    core.fire_timers();
+                }
+                _ => break,
+            }
+        }
+        core.clock.advance_to(target);
+    }
+}
+
+/// Switches whether the current loop's paused clock jumps to the next timer by itself when
+/// the loop is idle; see [`Builder::auto_advance`](crate::runtime::Builder::auto_advance).
+///
+/// # Panics
+///
+/// If no bucle loop is running on this thread.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # bucle::Runtime::builder().start_paused(true).build().unwrap().block_on(async {
+/// bucle::time::set_auto_advance(false);
+/// let sleeper = bucle::spawn(bucle::sleep(Duration::from_secs(1)));
+/// bucle::yield_now().await;
+/// bucle::yield_now().await;
+/// assert!(!sleeper.is_finished()); // nothing moves the clock but `advance`
+/// bucle::time::advance(Duration::from_secs(1)).await;
+/// assert!(sleeper.is_finished());
+/// bucle::time::set_auto_advance(true);
+/// # });
+/// ```
+#[track_caller]
+pub fn set_auto_advance(on: bool) {
+    context::expect_current_rc("`bucle::time::set_auto_advance`")
+        .clock
+        .set_auto_advance(on);
+}

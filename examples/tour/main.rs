@@ -6,6 +6,7 @@
 mod ch01_loop;
 mod ch04_offload;
 mod ch05_detector;
+mod ch07_structured;
 
 fn main() {
     let chapters: &[(&str, fn())] = &[
@@ -15,6 +16,10 @@ fn main() {
             ch04_offload::run,
         ),
         ("5. Find what blocks your loop", ch05_detector::run),
+        (
+            "7. Structured concurrency: task groups, combinators, dumps",
+            ch07_structured::run,
+        ),
     ];
     for (title, chapter) in chapters {
         println!("\n=== {title} ===");

@@ -493,6 +493,9 @@ pub(crate) struct Detector {
 
 impl Detector {
     pub(crate) fn new(settings: &Settings) -> Detector {
+        if settings.enabled() && !std::thread::panicking() {
+            install_panic_hook();
+        }
         Detector {
             on: settings.enabled(),
             watched: Arc::new(Watched::new(settings.clone())),
@@ -683,6 +686,19 @@ impl Drop for Detector {
     fn drop(&mut self) {
         self.watched.stop();
     }
+}
+
+/// Chains a panic hook (once per process) that runs the previous hook inside an [`allow`]
+/// scope: printing a panic, with a backtrace under `RUST_BACKTRACE`, can take a debug build
+/// a hundred milliseconds, and that time belongs to the panic, not to blocking code.
+fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            allow("printing a panic", || previous(info));
+        }));
+    });
 }
 
 fn duration_ns(duration: Duration) -> u64 {

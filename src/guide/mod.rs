@@ -11,3 +11,14 @@ pub mod ch01_first_loop {}
 pub mod ch04_offload {}
 #[doc = include_str!("../../docs/05-detector.md")]
 pub mod ch05_detector {}
+#[doc = include_str!("../../docs/07-task-groups.md")]
+pub mod ch07_task_groups {}
+
+#[doc = include_str!("../../docs/08-testing.md")]
+pub mod ch08_testing {}
+
+#[doc = include_str!("../../docs/coming-from-asyncio.md")]
+pub mod coming_from_asyncio {}
+
+#[doc = include_str!("../../docs/coming-from-tokio.md")]
+pub mod coming_from_tokio {}

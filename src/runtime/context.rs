@@ -6,24 +6,43 @@
 //! the loop's remote queue. This lookup runs on every spawn and every local wake, so it is a
 //! plain pointer in a thread-local rather than a `RefCell<Option<Rc<_>>>`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ptr;
 use std::rc::Rc;
 
 use super::core::Core;
 
 thread_local! {
-    /// The current loop, or null. Only an `EnterGuard` writes it, and the guard owns an `Rc`
-    /// of the core it points to.
+    /// The current loop, or null. Only an `EnterGuard` writes it, and while it points to a
+    /// core, `OWNED` holds an `Rc` of that core.
     static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+    /// The same core, owned, for the callers that keep it beyond one call.
+    static OWNED: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// The loop running on this thread, if any, as an owned handle.
+pub(crate) fn current() -> Option<Rc<Core>> {
+    OWNED
+        .try_with(|owned| owned.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// [`current`], or a panic at the caller's location that says what to do instead.
+#[track_caller]
+pub(crate) fn expect_current_rc(what: &str) -> Rc<Core> {
+    match current() {
+        Some(core) => core,
+        None => expect_current(what, |_| unreachable!("no loop is current")),
+    }
 }
 
 /// Runs `f` with the loop running on this thread, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
     // A thread being torn down behaves as if no loop runs on it.
     let current = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
-    // SAFETY: a non-null pointer was stored by a live `EnterGuard`, which holds an `Rc` of
-    // that core, so the core is alive. Guards live in the stack frames of `block_on` and of
+    // SAFETY: a non-null pointer was stored by a live `EnterGuard`, which put an `Rc` of
+    // that core in `OWNED` until it drops, so the core is alive. Guards live in the stack frames of `block_on` and of
     // the runtime's drop, outside any call of `f`, and restore the previous pointer when they
     // drop, so the pointer cannot go stale while `f` runs. The borrow cannot outlive `f`.
     f(unsafe { current.as_ref() })
@@ -47,9 +66,8 @@ pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
 
 /// Marks a core as the loop of this thread until the guard drops.
 pub(crate) struct EnterGuard {
-    /// Keeps the pointed-to core alive while it is current.
-    _core: Rc<Core>,
     previous: *const Core,
+    previous_owned: Option<Rc<Core>>,
 }
 
 /// Enters `core` on this thread. Panics at the caller's location if another loop is already
@@ -74,14 +92,21 @@ pub(crate) fn enter_for_shutdown(core: Rc<Core>) -> EnterGuard {
     let previous = CURRENT
         .try_with(|current| current.replace(pointer))
         .unwrap_or(ptr::null());
+    // `OWNED` keeps the pointed-to core alive while it is current.
+    let previous_owned = OWNED
+        .try_with(|owned| owned.borrow_mut().replace(core))
+        .ok()
+        .flatten();
     EnterGuard {
-        _core: core,
         previous,
+        previous_owned,
     }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let _ = CURRENT.try_with(|current| current.set(self.previous));
+        let previous = self.previous_owned.take();
+        let _ = OWNED.try_with(|owned| *owned.borrow_mut() = previous);
     }
 }

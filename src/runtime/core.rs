@@ -51,6 +51,8 @@ pub(crate) struct Config {
     /// How long dropping the runtime waits for offloaded calls still running.
     pub(crate) shutdown_timeout: Duration,
     pub(crate) detector: detector::Settings,
+    pub(crate) auto_advance: bool,
+    pub(crate) task_timing: bool,
 }
 
 /// Work handed to the loop from other threads.
@@ -78,6 +80,12 @@ pub(crate) struct Shared {
     /// True while the loop parks waiting for `in_flight` to reach zero (paused clock,
     /// shutdown); only then must the last call to finish unpark it.
     offload_waiter: AtomicBool,
+    /// The started tasks' statistics, readable from any thread (`Handle::dump`).
+    pub(crate) task_table: crate::task::dump::TaskTable,
+    /// Real-time origin of the tasks' poll timestamps.
+    pub(crate) epoch: std::time::Instant,
+    /// Whether task polls are timed (`Builder::task_timing`).
+    pub(crate) task_timing: bool,
 }
 
 /// The part of a loop that only its thread touches.
@@ -154,8 +162,11 @@ impl Core {
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             offload_waiter: AtomicBool::new(false),
+            task_table: Default::default(),
+            epoch: std::time::Instant::now(),
+            task_timing: config.task_timing,
         });
-        let clock = Clock::new(config.start_paused);
+        let clock = Clock::new(config.start_paused, config.auto_advance);
         let detector = Detector::new(&config.detector);
         Ok(Core {
             shared,
@@ -275,13 +286,15 @@ impl Core {
                     && events == 0
                     && self.ready.borrow().is_empty()
                     && !main_woken.load(Ordering::SeqCst);
-                if idle {
+                let jump = idle && self.clock.auto_advances();
+                if jump {
                     self.clock.advance_to(deadline);
                 }
-                if idle || !self.ready.borrow().is_empty() {
+                if jump || !self.ready.borrow().is_empty() {
                     return;
                 }
-                // Offloaded work in flight: wait for it without a timeout, the clock stays.
+                // Offloaded work in flight (or auto-advance off): wait for a wake without a
+                // timeout; the clock stays where it is.
                 timeout = None;
                 waits_for_offload = true;
             }
@@ -297,6 +310,16 @@ impl Core {
         // set closes that window.
         let offload_done = waits_for_offload && self.shared.in_flight.load(Ordering::SeqCst) == 0;
         if !self.shared.remote.is_empty() || main_woken.load(Ordering::SeqCst) || offload_done {
+            timeout = Some(Duration::ZERO);
+        }
+        // The last offloaded call may have finished after the check above; its guard's
+        // unpark saw `awake == true` and did not notify, so look again now.
+        if timeout.is_none()
+            && next.is_some()
+            && self.clock.is_paused()
+            && self.clock.auto_advances()
+            && self.shared.in_flight.load(Ordering::SeqCst) == 0
+        {
             timeout = Some(Duration::ZERO);
         }
         self.poll_io(timeout);
@@ -315,7 +338,7 @@ impl Core {
         }
     }
 
-    fn fire_timers(&self) {
+    pub(crate) fn fire_timers(&self) {
         if self.timers.borrow().is_empty() {
             return;
         }
@@ -454,6 +477,7 @@ impl Wake for MainWaker {
 
 /// Schedules a woken task: onto the local queue on the loop thread, else the remote queue.
 pub(crate) fn schedule(runnable: Runnable<Meta>) {
+    runnable.metadata().stats.scheduled();
     let runnable = context::with_current(|core| match core {
         Some(core) if Arc::ptr_eq(&core.shared, &runnable.metadata().shared) => {
             core.ready.borrow_mut().push_back(runnable);

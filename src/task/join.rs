@@ -125,8 +125,12 @@ impl<T> Future for JoinHandle<T> {
         let Some(task) = self.task.as_mut() else {
             panic!("JoinHandle polled after it returned its output");
         };
+        let target = task.metadata().id;
         let output = match Pin::new(task).poll(cx) {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                super::dump::note_awaiting(target);
+                return Poll::Pending;
+            }
             Poll::Ready(output) => output,
         };
         self.task = None;

@@ -22,11 +22,23 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
+mod combinators;
+pub(crate) mod dump;
+mod group;
 mod join;
 pub(crate) mod raw;
+pub(crate) mod stats;
 
+pub use combinators::{
+    as_completed, gather, join_all, select, shield, wait, AsCompleted, Done, Either, Gather,
+    JoinAll, ReturnWhen, Select, Wait,
+};
+pub use dump::Dump;
+pub use group::{Failure, SpawnError, TaskGroup, TaskGroupError};
 pub use join::{JoinError, JoinHandle, Panic};
+pub use stats::TaskState;
 
 use crate::detector::TaskBlocking;
 use crate::runtime::context;
@@ -52,6 +64,10 @@ impl Id {
         Id(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed))
     }
 
+    pub(crate) fn from_u64(id: u64) -> Id {
+        Id(id)
+    }
+
     /// The id as a number.
     ///
     /// ```
@@ -61,10 +77,6 @@ impl Id {
     /// ```
     pub fn as_u64(self) -> u64 {
         self.0
-    }
-
-    pub(crate) fn from_u64(id: u64) -> Id {
-        Id(id)
     }
 }
 
@@ -223,7 +235,7 @@ impl Builder {
     {
         let spawned_at = Location::caller();
         context::expect_current("`bucle::spawn`", |core| {
-            spawn_local_with(core, self.name, self.blocking, spawned_at, future)
+            spawn_local_with(core, self.name, self.blocking, spawned_at, move |_| future)
         })
     }
 
@@ -276,33 +288,39 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_local_with(core, name, TaskBlocking::Default, spawned_at, future)
+    spawn_local_with(core, name, TaskBlocking::Default, spawned_at, move |_| {
+        future
+    })
 }
 
-/// [`spawn_local_on`] with the task's own detector setting.
-pub(crate) fn spawn_local_with<F>(
+/// Like [`spawn_local_on`], with the task's own detector setting, for a future that may
+/// need its own task's metadata (a task group child cancels itself through it).
+pub(crate) fn spawn_local_with<'a, F, Make>(
     core: &Core,
     name: Option<Arc<str>>,
     blocking: TaskBlocking,
     spawned_at: &'static Location<'static>,
-    future: F,
+    make: Make,
 ) -> JoinHandle<F::Output>
 where
-    F: Future + 'static,
+    Make: FnOnce(&'a Meta) -> F + 'a,
+    F: Future + 'a,
     F::Output: 'static,
 {
-    let meta = Meta::new(name, spawned_at, core.shared.clone()).with_blocking(blocking);
+    let parent = core.current.get().map(|(id, _)| id);
+    let meta = Meta::new(name, spawned_at, core.shared.clone(), parent).with_blocking(blocking);
     // SAFETY: `spawn_unchecked` asks that a future which is not `Send` be polled and dropped
     // only on its own thread. The runnable is only ever run by `core`'s loop, on this thread
     // (the loop is pinned here: `Runtime` is `!Send`); wakes from other threads move it
     // through the remote queue, which only the loop drains, and shutdown runs every queued
     // runnable on the loop thread so that futures are dropped there. The schedule function
-    // is a plain `fn`, so it is `Send + Sync + 'static`. The future borrows nothing but the
-    // task's own metadata, which `async-task` keeps alive for longer than the future.
+    // is a plain `fn`, so it is `Send + Sync + 'static`. The future (and whatever `make`
+    // builds) borrows nothing but the task's own metadata, which `async-task` keeps alive
+    // for longer than the future; `F::Output` is `'static`, so the output outlives nothing.
     let (runnable, task) = unsafe {
         async_task::Builder::new()
             .metadata(meta)
-            .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
+            .spawn_unchecked(move |meta| TaskFuture::new(meta, make(meta)), schedule)
     };
     core.ready.borrow_mut().push_back(runnable);
     JoinHandle::new(task)
@@ -337,7 +355,11 @@ where
     if shared.is_closed() {
         return Err(crate::runtime::LoopClosed(()));
     }
-    let meta = Meta::new(name, spawned_at, shared.clone()).with_blocking(blocking);
+    let parent = context::with_current(|core| match core {
+        Some(core) if Arc::ptr_eq(&core.shared, shared) => core.current.get().map(|(id, _)| id),
+        _ => None,
+    });
+    let meta = Meta::new(name, spawned_at, shared.clone(), parent).with_blocking(blocking);
     // SAFETY: the future is `Send + 'static`, so it may be polled and dropped on any thread;
     // it borrows only the task's metadata, which `async-task` keeps alive for longer than
     // the future. The schedule function is a plain `fn`.
@@ -367,7 +389,9 @@ where
     Ok(JoinHandle::new(task))
 }
 
-/// What is known about a task: id, name and spawn site.
+/// What is known about a task: id, name, spawn site, and what it was doing when this was
+/// taken (state, polls, busy time, longest poll, the task it awaits). A snapshot: it does
+/// not change afterwards.
 ///
 /// ```
 /// # bucle::run(async {
@@ -385,9 +409,145 @@ pub struct TaskInfo {
     id: Id,
     name: Option<Arc<str>>,
     spawned_at: &'static Location<'static>,
+    parent: Option<Id>,
+    state: TaskState,
+    polls: u64,
+    busy: Option<Duration>,
+    longest_poll: Option<Duration>,
+    running_for: Option<Duration>,
+    awaiting: Option<Id>,
 }
 
 impl TaskInfo {
+    pub(crate) fn from_stats(stats: &stats::TaskStats) -> TaskInfo {
+        TaskInfo {
+            id: stats.id,
+            name: stats.name.clone(),
+            spawned_at: stats.spawned_at,
+            parent: stats.parent,
+            state: stats.state(),
+            polls: stats.polls(),
+            busy: stats.busy(),
+            longest_poll: stats.longest_poll(),
+            running_for: stats.running_for(),
+            awaiting: stats.awaiting(),
+        }
+    }
+
+    /// The task that spawned this one, if it was spawned from inside a task.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let (outer, inner) = bucle::spawn(async {
+    ///     let me = bucle::task::current().id();
+    ///     let inner = bucle::spawn(async { bucle::task::current().parent() });
+    ///     (me, inner.await.unwrap())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// assert_eq!(inner, Some(outer));
+    /// # });
+    /// ```
+    pub fn parent(&self) -> Option<Id> {
+        self.parent
+    }
+
+    /// What the task was doing.
+    ///
+    /// ```
+    /// use bucle::task::TaskState;
+    /// # bucle::run(async {
+    /// let idle = bucle::spawn(std::future::pending::<()>());
+    /// bucle::yield_now().await;
+    /// let info = bucle::task::all().into_iter().find(|t| t.id() == idle.id()).unwrap();
+    /// assert_eq!(info.state(), TaskState::Idle);
+    /// # idle.cancel();
+    /// # });
+    /// ```
+    pub fn state(&self) -> TaskState {
+        self.state
+    }
+
+    /// How many times the task has been polled, the current poll included.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let polls = bucle::spawn(async {
+    ///     bucle::yield_now().await;
+    ///     bucle::task::current().polls()
+    /// });
+    /// assert_eq!(polls.await.unwrap(), 2);
+    /// # });
+    /// ```
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// Total time spent in the task's polls, finished ones only; `None` when poll timing is
+    /// off ([`Builder::task_timing`](crate::runtime::Builder::task_timing)).
+    ///
+    /// ```
+    /// # bucle::Runtime::builder().task_timing(true).build().unwrap().block_on(async {
+    /// let busy = bucle::spawn(async {
+    ///     std::thread::sleep(std::time::Duration::from_millis(2)); // blocks: for the example
+    ///     bucle::yield_now().await;
+    ///     bucle::task::current().busy()
+    /// });
+    /// assert!(busy.await.unwrap().unwrap() >= std::time::Duration::from_millis(2));
+    /// # });
+    /// ```
+    pub fn busy(&self) -> Option<Duration> {
+        self.busy
+    }
+
+    /// The longest finished poll of the task; `None` when poll timing is off.
+    ///
+    /// ```
+    /// # bucle::Runtime::builder().task_timing(true).build().unwrap().block_on(async {
+    /// let longest = bucle::spawn(async {
+    ///     bucle::yield_now().await;
+    ///     bucle::task::current().longest_poll()
+    /// });
+    /// assert!(longest.await.unwrap().is_some());
+    /// # });
+    /// ```
+    pub fn longest_poll(&self) -> Option<Duration> {
+        self.longest_poll
+    }
+
+    /// How long the poll in progress has run, if the task was running (and poll timing is
+    /// on). In a dump taken from another thread during a stall, this is how long the task has
+    /// held the loop.
+    ///
+    /// ```
+    /// # bucle::Runtime::builder().task_timing(true).build().unwrap().block_on(async {
+    /// let running = bucle::spawn(async { bucle::task::current().running_for() });
+    /// assert!(running.await.unwrap().is_some());
+    /// # });
+    /// ```
+    pub fn running_for(&self) -> Option<Duration> {
+        self.running_for
+    }
+
+    /// The task whose [`JoinHandle`] this task was waiting on when its last poll ended, if
+    /// that is what it waits for. Other waits (timers, I/O, queues) show as
+    /// [`TaskState::Idle`] with no target.
+    ///
+    /// ```
+    /// # bucle::run(async {
+    /// let child = bucle::spawn(std::future::pending::<()>());
+    /// let child_id = child.id();
+    /// let parent = bucle::spawn(async move { child.await.ok(); });
+    /// bucle::yield_now().await;
+    /// let info = bucle::task::all().into_iter().find(|t| t.id() == parent.id()).unwrap();
+    /// assert_eq!(info.awaiting(), Some(child_id));
+    /// # parent.cancel();
+    /// # });
+    /// ```
+    pub fn awaiting(&self) -> Option<Id> {
+        self.awaiting
+    }
+
     /// The task's id.
     ///
     /// ```
@@ -473,15 +633,13 @@ pub fn try_current() -> Option<TaskInfo> {
         let (_, slot) = core.current.get()?;
         let tasks = core.tasks.borrow();
         let entry = tasks.get(slot)?;
-        Some(TaskInfo {
-            id: entry.id,
-            name: entry.name.clone(),
-            spawned_at: entry.spawned_at,
-        })
+        Some(TaskInfo::from_stats(&entry.stats))
     })
 }
 
-/// Every live task of the current loop that has started running, in no particular order.
+/// Every live task of the current loop that has started running, by id (oldest first),
+/// with what each is doing. From another thread, or to print them, use
+/// [`Handle::dump`](crate::Handle::dump).
 ///
 /// # Panics
 ///
@@ -501,14 +659,12 @@ pub fn try_current() -> Option<TaskInfo> {
 pub fn all() -> Vec<TaskInfo> {
     context::expect_current("`bucle::task::all`", |core| {
         let tasks = core.tasks.borrow();
-        tasks
+        let mut all: Vec<TaskInfo> = tasks
             .iter()
-            .map(|(_, entry)| TaskInfo {
-                id: entry.id,
-                name: entry.name.clone(),
-                spawned_at: entry.spawned_at,
-            })
-            .collect()
+            .map(|(_, entry)| TaskInfo::from_stats(&entry.stats))
+            .collect();
+        all.sort_by_key(TaskInfo::id);
+        all
     })
 }
 

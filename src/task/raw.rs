@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::stats::TaskStats;
 use super::{panic_message, Id, JoinError, Panic};
 use crate::detector::TaskBlocking;
 use crate::runtime::context;
@@ -35,6 +36,8 @@ pub(crate) struct Meta {
     /// Registry slot, written once by the first poll. A cancel from another thread reads it
     /// to find the task's waker.
     slot: AtomicUsize,
+    /// State and poll statistics, readable from any thread (`Handle::dump`).
+    pub(crate) stats: Arc<TaskStats>,
 }
 
 impl Meta {
@@ -42,15 +45,26 @@ impl Meta {
         name: Option<Arc<str>>,
         spawned_at: &'static Location<'static>,
         shared: Arc<Shared>,
+        parent: Option<Id>,
     ) -> Meta {
+        let id = Id::next();
+        let stats = Arc::new(TaskStats::new(
+            id,
+            name.clone(),
+            spawned_at,
+            parent,
+            shared.epoch,
+            shared.task_timing,
+        ));
         Meta {
-            id: Id::next(),
+            id,
             name,
             spawned_at,
             shared,
             blocking: TaskBlocking::Default,
             flags: AtomicU8::new(0),
             slot: AtomicUsize::new(NO_SLOT),
+            stats,
         }
     }
 
@@ -116,9 +130,9 @@ impl Meta {
 /// A registered task, as the loop sees it.
 pub(crate) struct TaskEntry {
     pub(crate) id: Id,
-    pub(crate) name: Option<Arc<str>>,
-    pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) waker: Waker,
+    /// Name, spawn site and poll statistics.
+    pub(crate) stats: Arc<TaskStats>,
 }
 
 pin_project_lite::pin_project! {
@@ -164,7 +178,11 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             // async-task never polls a completed task.
             unreachable!("bucle task polled after completion");
         };
-        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let started = meta.stats.poll_begins();
+        let result = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        meta.stats
+            .poll_ends(started, !matches!(result, Ok(Poll::Pending)));
+        match result {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => {
                 drop_contained(this.future.as_mut());
@@ -202,10 +220,10 @@ fn register(meta: &Meta, waker: &Waker) {
         let core = core.expect("bucle tasks are only polled by their own loop");
         let slot = core.tasks.borrow_mut().insert(TaskEntry {
             id: meta.id,
-            name: meta.name.clone(),
-            spawned_at: meta.spawned_at,
             waker: waker.clone(),
+            stats: meta.stats.clone(),
         });
+        core.shared.task_table.insert(slot, &meta.stats);
         core.current.set(Some((meta.id, slot)));
         core.detector.task_started(meta.id, meta.name.as_ref());
         meta.slot.store(slot, Ordering::SeqCst);
@@ -222,9 +240,10 @@ fn unregister(meta: &Meta) {
         let Some(core) = core else { return };
         let mut tasks = core.tasks.borrow_mut();
         if tasks.get(slot).is_some_and(|entry| entry.id == meta.id) {
+            core.shared.task_table.remove(slot, meta.id);
             let entry = tasks.remove(slot);
             drop(tasks);
-            core.detector.task_finished(meta.id, entry.name.is_some());
+            core.detector.task_finished(meta.id, meta.name.is_some());
             drop(entry);
         }
     });

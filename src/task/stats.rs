@@ -1,0 +1,209 @@
+//! Per-task statistics for listings and dumps: state, polls, busy time, longest poll, what
+//! the task awaits.
+//!
+//! Each task owns one `Arc<TaskStats>`, written only by its loop thread and read by anyone:
+//! the loop's registry, `task::all()`, and `Handle::dump()` from other threads while the
+//! loop is blocked. Every field is an atomic written with plain relaxed stores (one writer,
+//! so no read-modify-write), which costs about what a plain store costs on the poll path.
+//! The one compare-and-swap per poll settles the race between "the poll ended" and "another
+//! thread woke the task meanwhile".
+//!
+//! Reading the clock twice per poll (for busy time, the longest poll, and how long the
+//! running poll has been going) is switched by
+//! [`Builder::task_timing`](crate::runtime::Builder::task_timing): on in debug builds, off in
+//! release builds, where it would about double the loop's cost of an empty poll.
+
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Id;
+
+const SCHEDULED: u8 = 0;
+const RUNNING: u8 = 1;
+const IDLE: u8 = 2;
+const FINISHED: u8 = 3;
+
+/// What a task is doing at the moment it was looked at.
+///
+/// ```
+/// # bucle::run(async {
+/// let me = bucle::spawn(async { bucle::task::current().state() }).await.unwrap();
+/// assert_eq!(me, bucle::task::TaskState::Running);
+/// # });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TaskState {
+    /// Woken (or just spawned) and waiting in the ready queue for its turn.
+    Scheduled,
+    /// Being polled right now: in a dump taken during a stall, the task holding the loop.
+    Running,
+    /// Waiting for a wake: a timer, I/O, a queue, another task.
+    Idle,
+    /// Finished (completed, cancelled or panicked); seen only in a snapshot taken as it ended.
+    Finished,
+}
+
+impl TaskState {
+    fn from_u8(state: u8) -> TaskState {
+        match state {
+            SCHEDULED => TaskState::Scheduled,
+            RUNNING => TaskState::Running,
+            IDLE => TaskState::Idle,
+            _ => TaskState::Finished,
+        }
+    }
+
+    /// The state's name in listings: `scheduled`, `running`, `idle` or `finished`.
+    ///
+    /// ```
+    /// assert_eq!(bucle::task::TaskState::Idle.as_str(), "idle");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Scheduled => "scheduled",
+            TaskState::Running => "running",
+            TaskState::Idle => "idle",
+            TaskState::Finished => "finished",
+        }
+    }
+}
+
+impl std::fmt::Display for TaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One task's record, shared between its loop and whoever reads it.
+pub(crate) struct TaskStats {
+    pub(crate) id: Id,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) spawned_at: &'static Location<'static>,
+    /// The task that spawned this one, if it was spawned from inside a task.
+    pub(crate) parent: Option<Id>,
+    /// The loop's real-time origin, for `poll_started`; shared with the loop.
+    epoch: Instant,
+    /// Whether polls are timed (`Builder::task_timing`).
+    timed: bool,
+    state: AtomicU8,
+    polls: AtomicU64,
+    busy_ns: AtomicU64,
+    longest_ns: AtomicU64,
+    /// Nanoseconds after `epoch` at which the running poll began; meaningful while
+    /// `state == RUNNING` and `timed`.
+    poll_started_ns: AtomicU64,
+    /// The id of the task whose `JoinHandle` this task's last poll ended waiting on; 0 for
+    /// none. Cleared at the start of every poll.
+    awaiting: AtomicU64,
+}
+
+impl TaskStats {
+    pub(crate) fn new(
+        id: Id,
+        name: Option<Arc<str>>,
+        spawned_at: &'static Location<'static>,
+        parent: Option<Id>,
+        epoch: Instant,
+        timed: bool,
+    ) -> TaskStats {
+        TaskStats {
+            id,
+            name,
+            spawned_at,
+            parent,
+            epoch,
+            timed,
+            state: AtomicU8::new(SCHEDULED),
+            polls: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            longest_ns: AtomicU64::new(0),
+            poll_started_ns: AtomicU64::new(0),
+            awaiting: AtomicU64::new(0),
+        }
+    }
+
+    /// The task was woken: it now waits in a ready queue. Any thread.
+    #[inline]
+    pub(crate) fn scheduled(&self) {
+        self.state.store(SCHEDULED, Ordering::Relaxed);
+    }
+
+    /// A poll begins (loop thread). Returns the start time if polls are timed.
+    #[inline]
+    pub(crate) fn poll_begins(&self) -> Option<Instant> {
+        self.state.store(RUNNING, Ordering::Relaxed);
+        self.awaiting.store(0, Ordering::Relaxed);
+        // Single writer: a load and a store, no locked read-modify-write.
+        let polls = self.polls.load(Ordering::Relaxed);
+        self.polls.store(polls + 1, Ordering::Relaxed);
+        if !self.timed {
+            return None;
+        }
+        let now = Instant::now();
+        let since_epoch = now.saturating_duration_since(self.epoch).as_nanos() as u64;
+        self.poll_started_ns.store(since_epoch, Ordering::Relaxed);
+        Some(now)
+    }
+
+    /// The poll begun by `poll_begins` ended (loop thread).
+    #[inline]
+    pub(crate) fn poll_ends(&self, started: Option<Instant>, finished: bool) {
+        if let Some(started) = started {
+            let took = started.elapsed().as_nanos() as u64;
+            let busy = self.busy_ns.load(Ordering::Relaxed);
+            self.busy_ns.store(busy + took, Ordering::Relaxed);
+            if took > self.longest_ns.load(Ordering::Relaxed) {
+                self.longest_ns.store(took, Ordering::Relaxed);
+            }
+        }
+        if finished {
+            self.state.store(FINISHED, Ordering::Relaxed);
+        } else {
+            // A wake during the poll (from this or another thread) set SCHEDULED: keep it.
+            let _ =
+                self.state
+                    .compare_exchange(RUNNING, IDLE, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
+    /// The running poll is about to return Pending while waiting on task `target`.
+    pub(crate) fn awaits(&self, target: Id) {
+        self.awaiting.store(target.as_u64(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn state(&self) -> TaskState {
+        TaskState::from_u8(self.state.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn busy(&self) -> Option<Duration> {
+        self.timed
+            .then(|| Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)))
+    }
+
+    pub(crate) fn longest_poll(&self) -> Option<Duration> {
+        self.timed
+            .then(|| Duration::from_nanos(self.longest_ns.load(Ordering::Relaxed)))
+    }
+
+    /// How long the running poll has been going, if the task is running and polls are timed.
+    pub(crate) fn running_for(&self) -> Option<Duration> {
+        if !self.timed || self.state.load(Ordering::Relaxed) != RUNNING {
+            return None;
+        }
+        let started = Duration::from_nanos(self.poll_started_ns.load(Ordering::Relaxed));
+        Some(self.epoch.elapsed().saturating_sub(started))
+    }
+
+    pub(crate) fn awaiting(&self) -> Option<Id> {
+        match self.awaiting.load(Ordering::Relaxed) {
+            0 => None,
+            id => Some(Id::from_u64(id)),
+        }
+    }
+}
