@@ -32,6 +32,8 @@
 //! # Modules
 //!
 //! - [`runtime`]: [`Runtime`], [`Builder`](runtime::Builder), [`Handle`], [`run`].
+//! - [`sync`]: [`Queue`](sync::Queue) and its LIFO and priority kinds, [`Lock`](sync::Lock),
+//!   [`Event`](sync::Event), [`Condition`](sync::Condition), semaphores, [`Barrier`](sync::Barrier).
 //! - [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), names, cancellation, [`yield_now`].
 //! - [`time`]: [`sleep`], [`timeout`], intervals, `call_later`.
 //! - [`guide`]: the tutorials, each one tested.
@@ -41,6 +43,7 @@
 
 pub mod guide;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
