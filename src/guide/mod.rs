@@ -6,3 +6,9 @@ pub mod architecture {}
 
 #[doc = include_str!("../../docs/01-first-loop.md")]
 pub mod ch01_first_loop {}
+
+#[doc = include_str!("../../docs/02-queues.md")]
+pub mod ch02_queues {}
+
+#[doc = include_str!("../../docs/03-sync.md")]
+pub mod ch03_sync {}
