@@ -112,14 +112,18 @@ async fn wait_for_checks_the_predicate_with_the_lock_held() {
         cond.notify(1);
     }
     assert_eq!(waiter.await.unwrap(), 3);
-    assert_eq!(*checks.borrow(), 4, "once at the start, once per notification");
+    assert_eq!(
+        *checks.borrow(),
+        4,
+        "once at the start, once per notification"
+    );
 }
 
 #[test]
 fn wait_for_a_true_predicate_returns_at_once() {
     let cond = Condition::new(5);
     let mut w = spawn(cond.wait_for(cond.try_lock().unwrap(), |n| *n == 5));
-    assert_ready!(w.poll());
+    drop(assert_ready!(w.poll()));
 }
 
 #[test]
@@ -135,7 +139,7 @@ fn a_cancelled_notified_waiter_passes_the_wakeup_on() {
     assert!(a.is_woken() && !b.is_woken());
     drop(a);
     assert!(b.is_woken());
-    assert_ready!(b.poll());
+    drop(assert_ready!(b.poll()));
     assert_eq!(cond.registered_waiters(), 0);
 }
 
@@ -154,7 +158,7 @@ fn a_waiter_cancelled_while_relocking_passes_the_lock_on() {
     assert!(b.is_woken());
     drop(b); // granted and cancelled: the lock goes to `a`
     assert!(a.is_woken());
-    assert_ready!(a.poll());
+    drop(assert_ready!(a.poll()));
 }
 
 #[test]
@@ -173,7 +177,7 @@ fn a_cancelled_waiter_that_was_not_notified_changes_nothing() {
 fn a_guard_of_another_lock_is_refused() {
     let cond = Condition::new(());
     let other = bucle::sync::Lock::new(());
-    let _ = cond.wait(other.try_lock().unwrap());
+    drop(cond.wait(other.try_lock().unwrap()));
 }
 
 #[test]

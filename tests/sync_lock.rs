@@ -153,7 +153,11 @@ async fn lock_guards_data_across_awaits() {
         t.await.unwrap();
     }
     assert_eq!(*lock.lock().await, 50);
-    assert_eq!(*log.borrow(), (0..50).collect::<Vec<_>>(), "FIFO across tasks");
+    assert_eq!(
+        *log.borrow(),
+        (0..50).collect::<Vec<_>>(),
+        "FIFO across tasks"
+    );
 }
 
 #[bucle::test]

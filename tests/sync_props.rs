@@ -152,7 +152,11 @@ impl<'q, Q: AnyQueue> Harness<'q, Q> {
     }
 
     fn got_item(&mut self, v: u32) {
-        assert_eq!(Some(v), self.model.pop(), "the item the queue's order gives next");
+        assert_eq!(
+            Some(v),
+            self.model.pop(),
+            "the item the queue's order gives next"
+        );
         self.got += 1;
     }
 
@@ -295,7 +299,11 @@ impl<'q, Q: AnyQueue> Harness<'q, Q> {
             assert!(!self.shut, "shutdown wakes every getter");
         }
         if !self.putters.is_empty() {
-            assert_eq!(Some(self.model.len()), self.cap, "a putter waits only on a full queue");
+            assert_eq!(
+                Some(self.model.len()),
+                self.cap,
+                "a putter waits only on a full queue"
+            );
             assert!(!self.shut, "shutdown wakes every putter");
         }
     }
@@ -307,8 +315,16 @@ impl<'q, Q: AnyQueue> Harness<'q, Q> {
         while let Ok(v) = self.q.try_get() {
             self.got_item(v);
         }
-        assert_eq!(self.model.len(), 0, "every item the model holds was in the queue");
-        assert_eq!(self.put_done, self.got + self.dropped, "no item lost or duplicated");
+        assert_eq!(
+            self.model.len(),
+            0,
+            "every item the model holds was in the queue"
+        );
+        assert_eq!(
+            self.put_done,
+            self.got + self.dropped,
+            "no item lost or duplicated"
+        );
     }
 }
 

@@ -141,7 +141,10 @@ fn get_cancel_drop_many_pending_readers() {
     q.try_put(2).unwrap();
     assert!(r1.is_woken() && r2.is_woken() && !r3.is_woken());
     drop(r1);
-    assert!(r3.is_woken(), "the cancelled reader's item passes to the next reader");
+    assert!(
+        r3.is_woken(),
+        "the cancelled reader's item passes to the next reader"
+    );
     let mut got = vec![assert_ready!(r2.poll()).unwrap()];
     got.push(assert_ready!(r3.poll()).unwrap());
     got.sort();
@@ -160,7 +163,11 @@ fn put_cancel_drop() {
     assert_eq!(q.try_get(), Ok(1));
     drop(writer);
     assert_eq!(q.len(), 0);
-    assert_eq!(q.try_put(3), Ok(()), "the cancelled writer's slot is free again");
+    assert_eq!(
+        q.try_put(3),
+        Ok(()),
+        "the cancelled writer's slot is free again"
+    );
 }
 
 #[test]
@@ -253,7 +260,10 @@ fn task_done_called_too_often_is_an_error() {
     // test_task_done_underflow
     let q = Queue::new();
     let err: TaskDoneError = q.task_done().unwrap_err();
-    assert_eq!(err.to_string(), "task_done called more times than items were put");
+    assert_eq!(
+        err.to_string(),
+        "task_done called more times than items were put"
+    );
     q.try_put(1).unwrap();
     q.try_get().unwrap();
     assert_eq!(q.task_done(), Ok(()));
@@ -344,7 +354,11 @@ fn shutdown_keeps_serving_the_items_left() {
     assert_eq!(q.try_get(), Ok(2));
     let mut get = spawn(q.get());
     assert!(assert_ready!(get.poll()).is_err());
-    assert_eq!(q.unfinished_tasks(), 2, "a normal shutdown leaves task accounting alone");
+    assert_eq!(
+        q.unfinished_tasks(),
+        2,
+        "a normal shutdown leaves task accounting alone"
+    );
 }
 
 #[test]
@@ -590,7 +604,9 @@ async fn a_cancelled_task_gives_its_item_back() {
 #[bucle::test(start_paused = true)]
 async fn a_timed_out_get_loses_nothing() {
     let q = Queue::new();
-    assert!(bucle::timeout(Duration::from_secs(1), q.get()).await.is_err());
+    assert!(bucle::timeout(Duration::from_secs(1), q.get())
+        .await
+        .is_err());
     q.put(1).await.unwrap();
     assert_eq!(q.get().await, Ok(1));
     assert_eq!(q.registered_waiters(), 0);

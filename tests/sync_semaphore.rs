@@ -22,7 +22,9 @@ fn semaphores_and_permits_are_send_and_sync() {
 fn acquire_takes_permits_until_none_is_left() {
     // test_acquire
     let sem = Semaphore::new(3);
-    let permits: Vec<_> = (0..3).map(|_| assert_ready!(spawn(sem.acquire()).poll())).collect();
+    let permits: Vec<_> = (0..3)
+        .map(|_| assert_ready!(spawn(sem.acquire()).poll()))
+        .collect();
     assert!(sem.is_locked());
     let mut fourth = spawn(sem.acquire());
     assert_pending!(fourth.poll());
@@ -171,7 +173,10 @@ fn bounded_semaphore_counts_a_permit_promised_to_a_waiter() {
     let mut w = spawn(sem.acquire());
     assert_pending!(w.poll());
     assert!(sem.release().is_ok()); // handed to the waiter
-    assert!(sem.release().is_err(), "the only permit is promised to the waiter");
+    assert!(
+        sem.release().is_err(),
+        "the only permit is promised to the waiter"
+    );
     drop(assert_ready!(w.poll()));
     assert_eq!(sem.available(), 1);
 }

@@ -393,7 +393,8 @@ impl<T> Core<T> {
 }
 
 fn take<T>(item: &mut Option<T>) -> T {
-    item.take().expect("a `put` future was polled after it completed")
+    item.take()
+        .expect("a `put` future was polled after it completed")
 }
 
 #[track_caller]
