@@ -32,6 +32,8 @@
 //! # Modules
 //!
 //! - [`runtime`]: [`Runtime`], [`Builder`](runtime::Builder), [`Handle`], [`run`].
+//! - [`sync`]: [`Queue`](sync::Queue) and its LIFO and priority kinds, [`Lock`](sync::Lock),
+//!   [`Event`](sync::Event), [`Condition`](sync::Condition), semaphores, [`Barrier`](sync::Barrier).
 //! - [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), names, cancellation, [`yield_now`].
 //!   Structured concurrency ([`TaskGroup`](task::TaskGroup)), combinators
 //!   ([`gather`](task::gather), [`wait`](task::wait), [`as_completed`](task::as_completed),
@@ -52,6 +54,7 @@ pub mod fs;
 pub mod guide;
 pub mod offload;
 pub mod runtime;
+pub mod sync;
 pub mod task;
 pub mod time;
 
