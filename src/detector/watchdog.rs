@@ -117,7 +117,11 @@ impl Watched {
             let mut started = false;
             let watchdog = self.watchdog.get_or_init(|| {
                 started = true;
-                if self.settings.stack {
+                // Loading the debug info costs a large binary tens of megabytes and a
+                // second of CPU, so a program pays for it up front only where a report
+                // must carry its stack while the stall still runs: at `deny` (tests).
+                // Otherwise the first stall starts the symbolizer.
+                if self.settings.stack && self.settings.level(Lint::Stall) == Level::Deny {
                     symbolizer();
                 }
                 let watched = self.clone();

@@ -26,14 +26,13 @@ use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 use concurrent_queue::ConcurrentQueue;
-use slab::Slab;
 
 use super::clock::Clock;
 use super::context;
 use super::reactor::Reactor;
 use super::timers::{Action, Timers};
 use crate::detector::{self, Detector};
-use crate::task::raw::{Meta, TaskEntry};
+use crate::task::raw::Meta;
 use crate::task::Id;
 
 /// Default number of tasks run per tick before I/O, timers and remote work are looked at.
@@ -80,8 +79,10 @@ pub(crate) struct Shared {
     /// True while the loop parks waiting for `in_flight` to reach zero (paused clock,
     /// shutdown); only then must the last call to finish unpark it.
     offload_waiter: AtomicBool,
-    /// The started tasks' statistics, readable from any thread (`Handle::dump`).
-    pub(crate) task_table: crate::task::dump::TaskTable,
+    /// Every task that has been polled and not yet finished, with a waker of each, so
+    /// shutdown can reach tasks that wait on something that will never come. Readable from
+    /// any thread (`Handle::dump`).
+    pub(crate) registry: crate::task::registry::Registry,
     /// Real-time origin of the tasks' poll timestamps.
     pub(crate) epoch: std::time::Instant,
     /// Whether task polls are timed (`Builder::task_timing`).
@@ -97,9 +98,6 @@ pub(crate) struct Core {
     /// `call_soon` callbacks, run once per tick in FIFO order.
     callbacks: RefCell<VecDeque<Callback>>,
     pub(crate) timers: RefCell<Timers>,
-    /// Every task that has been polled and not yet finished, by slot. Holds a waker of each,
-    /// so shutdown can reach tasks that wait on something that will never come.
-    pub(crate) tasks: RefCell<Slab<TaskEntry>>,
     /// The task being polled: its id and registry slot.
     pub(crate) current: Cell<Option<(Id, usize)>>,
     pub(crate) clock: Clock,
@@ -162,7 +160,7 @@ impl Core {
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
             offload_waiter: AtomicBool::new(false),
-            task_table: Default::default(),
+            registry: Default::default(),
             epoch: std::time::Instant::now(),
             task_timing: config.task_timing,
         });
@@ -174,7 +172,6 @@ impl Core {
             ready: RefCell::new(VecDeque::with_capacity(256)),
             callbacks: RefCell::new(VecDeque::new()),
             timers: RefCell::new(Timers::default()),
-            tasks: RefCell::new(Slab::with_capacity(256)),
             current: Cell::new(None),
             clock,
             events: RefCell::new(polling::Events::new()),
@@ -368,11 +365,9 @@ impl Core {
 
     /// Wakes the task registered at `slot`, if it is still the task `id`.
     pub(crate) fn wake_registered(&self, id: Id, slot: usize) {
-        let waker = match self.tasks.borrow().get(slot) {
-            Some(entry) if entry.id == id => entry.waker.clone(),
-            _ => return,
-        };
-        waker.wake();
+        if let Some(waker) = self.shared.registry.waker(slot, id) {
+            waker.wake();
+        }
     }
 
     /// Cancels every task and drops every future, callback and timer, on the loop thread.
@@ -381,13 +376,7 @@ impl Core {
     pub(crate) fn shutdown(&self) {
         self.shared.closed.store(true, Ordering::SeqCst);
         loop {
-            let wakers: Vec<Waker> = self
-                .tasks
-                .borrow()
-                .iter()
-                .map(|(_, entry)| entry.waker.clone())
-                .collect();
-            for waker in wakers {
+            for waker in self.shared.registry.wakers() {
                 waker.wake();
             }
             while let Ok(item) = self.shared.remote.pop() {
@@ -411,7 +400,7 @@ impl Core {
             drop(timers);
             if !ran
                 && !had_timers
-                && self.tasks.borrow().is_empty()
+                && self.shared.registry.is_empty()
                 && self.shared.remote.is_empty()
             {
                 break;

@@ -294,7 +294,7 @@ impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
             .field("id", &self.core.shared.id)
-            .field("tasks", &self.core.tasks.borrow().len())
+            .field("tasks", &self.core.shared.registry.len())
             .field("timers", &self.core.timers.borrow().len())
             .finish()
     }

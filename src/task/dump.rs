@@ -1,63 +1,17 @@
-//! Seeing what every task is doing: the table other threads read, and [`Dump`], printed
-//! like `python -m asyncio ps` (a table) and `pstree` (who spawned whom).
+//! Seeing what every task is doing: [`Dump`], printed like `python -m asyncio ps` (a table)
+//! and `pstree` (who spawned whom).
 //!
-//! The table lives in the loop's thread-shared state, so [`Handle::dump`](crate::Handle::dump)
-//! works from another thread even while the loop thread is stuck inside a poll: the loop
-//! need not answer. It is a `Mutex<Vec<..>>` indexed by the task's registry slot, locked
-//! once when a task starts and once when it finishes (never per poll), and by a reader for
-//! as long as it takes to clone a few `Arc`s. Per-poll data lives in each task's atomics
-//! (see `stats.rs`).
+//! A dump reads the loop's registry (`registry.rs`), which lives in the loop's thread-shared
+//! state, so [`Handle::dump`](crate::Handle::dump) works from another thread even while the
+//! loop thread is stuck inside a poll: the loop need not answer. Per-poll data lives in each
+//! task's atomics (see `stats.rs`).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::stats::TaskStats;
 use super::{Id, TaskInfo};
 use crate::runtime::context;
 use crate::runtime::core::Shared;
-
-/// Every started task of one loop, by registry slot.
-#[derive(Default)]
-pub(crate) struct TaskTable {
-    slots: Mutex<Vec<Option<Arc<TaskStats>>>>,
-}
-
-impl TaskTable {
-    fn lock(&self) -> MutexGuard<'_, Vec<Option<Arc<TaskStats>>>> {
-        // Nothing panics while holding the lock; recover anyway rather than lose the dump.
-        self.slots
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn insert(&self, slot: usize, stats: &Arc<TaskStats>) {
-        let mut slots = self.lock();
-        if slots.len() <= slot {
-            slots.resize(slot + 1, None);
-        }
-        slots[slot] = Some(stats.clone());
-    }
-
-    pub(crate) fn remove(&self, slot: usize, id: Id) {
-        let removed = {
-            let mut slots = self.lock();
-            match slots.get_mut(slot) {
-                Some(entry) if entry.as_ref().is_some_and(|stats| stats.id == id) => entry.take(),
-                _ => None,
-            }
-        };
-        // The `Arc` is dropped after the lock is released.
-        drop(removed);
-    }
-
-    fn snapshot(&self) -> Vec<TaskInfo> {
-        let stats: Vec<Arc<TaskStats>> = self.lock().iter().flatten().cloned().collect();
-        let mut tasks: Vec<TaskInfo> = stats.iter().map(|s| TaskInfo::from_stats(s)).collect();
-        tasks.sort_by_key(TaskInfo::id);
-        tasks
-    }
-}
 
 /// Records that the running task's poll ends waiting on the task `target` (its
 /// `JoinHandle` returned `Pending`).
@@ -67,9 +21,9 @@ pub(crate) fn note_awaiting(target: Id) {
         let Some((_, slot)) = core.current.get() else {
             return;
         };
-        if let Some(entry) = core.tasks.borrow().get(slot) {
-            entry.stats.awaits(target);
-        }
+        core.shared
+            .registry
+            .with_meta(slot, |meta| meta.stats.awaits(target));
     });
 }
 
@@ -103,7 +57,7 @@ impl Dump {
     pub(crate) fn take(shared: &Shared) -> Dump {
         Dump {
             loop_id: shared.id,
-            tasks: shared.task_table.snapshot(),
+            tasks: shared.registry.snapshot(),
         }
     }
 

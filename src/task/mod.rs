@@ -29,6 +29,7 @@ pub(crate) mod dump;
 mod group;
 mod join;
 pub(crate) mod raw;
+pub(crate) mod registry;
 pub(crate) mod stats;
 
 pub use combinators::{
@@ -419,17 +420,19 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
-    pub(crate) fn from_stats(stats: &stats::TaskStats) -> TaskInfo {
+    pub(crate) fn from_meta(meta: &raw::Meta) -> TaskInfo {
+        let stats = &meta.stats;
+        let timing = meta.timing();
         TaskInfo {
-            id: stats.id,
-            name: stats.name.clone(),
-            spawned_at: stats.spawned_at,
+            id: meta.id,
+            name: meta.name.clone(),
+            spawned_at: meta.spawned_at,
             parent: stats.parent,
             state: stats.state(),
             polls: stats.polls(),
-            busy: stats.busy(),
-            longest_poll: stats.longest_poll(),
-            running_for: stats.running_for(),
+            busy: stats.busy(timing.is_some()),
+            longest_poll: stats.longest_poll(timing.is_some()),
+            running_for: stats.running_for(timing),
             awaiting: stats.awaiting(),
         }
     }
@@ -631,9 +634,7 @@ pub fn try_current() -> Option<TaskInfo> {
     context::with_current(|core| {
         let core = core?;
         let (_, slot) = core.current.get()?;
-        let tasks = core.tasks.borrow();
-        let entry = tasks.get(slot)?;
-        Some(TaskInfo::from_stats(&entry.stats))
+        core.shared.registry.with_meta(slot, TaskInfo::from_meta)
     })
 }
 
@@ -657,15 +658,7 @@ pub fn try_current() -> Option<TaskInfo> {
 /// ```
 #[track_caller]
 pub fn all() -> Vec<TaskInfo> {
-    context::expect_current("`bucle::task::all`", |core| {
-        let tasks = core.tasks.borrow();
-        let mut all: Vec<TaskInfo> = tasks
-            .iter()
-            .map(|(_, entry)| TaskInfo::from_stats(&entry.stats))
-            .collect();
-        all.sort_by_key(TaskInfo::id);
-        all
-    })
+    context::expect_current("`bucle::task::all`", |core| core.shared.registry.snapshot())
 }
 
 /// Yields to the loop once: other ready tasks, I/O and timers get their turn, then the

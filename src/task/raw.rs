@@ -37,7 +37,7 @@ pub(crate) struct Meta {
     /// to find the task's waker.
     slot: AtomicUsize,
     /// State and poll statistics, readable from any thread (`Handle::dump`).
-    pub(crate) stats: Arc<TaskStats>,
+    pub(crate) stats: TaskStats,
 }
 
 impl Meta {
@@ -47,25 +47,21 @@ impl Meta {
         shared: Arc<Shared>,
         parent: Option<Id>,
     ) -> Meta {
-        let id = Id::next();
-        let stats = Arc::new(TaskStats::new(
-            id,
-            name.clone(),
-            spawned_at,
-            parent,
-            shared.epoch,
-            shared.task_timing,
-        ));
         Meta {
-            id,
+            id: Id::next(),
             name,
             spawned_at,
             shared,
             blocking: TaskBlocking::Default,
             flags: AtomicU8::new(0),
             slot: AtomicUsize::new(NO_SLOT),
-            stats,
+            stats: TaskStats::new(parent),
         }
+    }
+
+    /// The loop's time origin if task polls are timed (`Builder::task_timing`).
+    pub(crate) fn timing(&self) -> Option<std::time::Instant> {
+        self.shared.task_timing.then_some(self.shared.epoch)
     }
 
     /// Gives the task its own blocking-detector setting.
@@ -127,14 +123,6 @@ impl Meta {
     }
 }
 
-/// A registered task, as the loop sees it.
-pub(crate) struct TaskEntry {
-    pub(crate) id: Id,
-    pub(crate) waker: Waker,
-    /// Name, spawn site and poll statistics.
-    pub(crate) stats: Arc<TaskStats>,
-}
-
 pin_project_lite::pin_project! {
     /// The future `async-task` runs for a task: the user's future, with panics caught and
     /// cancellation applied at poll time, on the loop thread. Its registry entry is
@@ -178,7 +166,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             // async-task never polls a completed task.
             unreachable!("bucle task polled after completion");
         };
-        let started = meta.stats.poll_begins();
+        let started = meta.stats.poll_begins(meta.timing());
         let result = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         meta.stats
             .poll_ends(started, !matches!(result, Ok(Poll::Pending)));
@@ -216,17 +204,12 @@ fn drop_contained<F>(mut future: Pin<&mut Option<F>>) {
 
 /// Enters a task in its loop's registry, at its first poll.
 fn register(meta: &Meta, waker: &Waker) {
+    let slot = meta.shared.registry.insert(meta, waker);
+    meta.slot.store(slot, Ordering::SeqCst);
     context::with_current(|core| {
         let core = core.expect("bucle tasks are only polled by their own loop");
-        let slot = core.tasks.borrow_mut().insert(TaskEntry {
-            id: meta.id,
-            waker: waker.clone(),
-            stats: meta.stats.clone(),
-        });
-        core.shared.task_table.insert(slot, &meta.stats);
         core.current.set(Some((meta.id, slot)));
         core.detector.task_started(meta.id, meta.name.as_ref());
-        meta.slot.store(slot, Ordering::SeqCst);
     });
 }
 
@@ -236,15 +219,12 @@ fn unregister(meta: &Meta) {
     if slot == NO_SLOT {
         return;
     }
-    context::with_current(|core| {
-        let Some(core) = core else { return };
-        let mut tasks = core.tasks.borrow_mut();
-        if tasks.get(slot).is_some_and(|entry| entry.id == meta.id) {
-            core.shared.task_table.remove(slot, meta.id);
-            let entry = tasks.remove(slot);
-            drop(tasks);
-            core.detector.task_finished(meta.id, meta.name.is_some());
-            drop(entry);
-        }
-    });
+    meta.shared.registry.remove(slot, meta.id);
+    if meta.name.is_some() {
+        context::with_current(|core| {
+            if let Some(core) = core {
+                core.detector.task_finished(meta.id, true);
+            }
+        });
+    }
 }

@@ -1,9 +1,9 @@
 //! Per-task statistics for listings and dumps: state, polls, busy time, longest poll, what
 //! the task awaits.
 //!
-//! Each task owns one `Arc<TaskStats>`, written only by its loop thread and read by anyone:
-//! the loop's registry, `task::all()`, and `Handle::dump()` from other threads while the
-//! loop is blocked. Every field is an atomic written with plain relaxed stores (one writer,
+//! Each task's `TaskStats` lives in its metadata, written only by its loop thread and read by
+//! anyone through the loop's registry: `task::all()`, and `Handle::dump()` from other threads
+//! while the loop is blocked. Every field is an atomic written with plain relaxed stores (one writer,
 //! so no read-modify-write), which costs about what a plain store costs on the poll path.
 //! The one compare-and-swap per poll settles the race between "the poll ended" and "another
 //! thread woke the task meanwhile".
@@ -13,9 +13,7 @@
 //! [`Builder::task_timing`](crate::runtime::Builder::task_timing): on in debug builds, off in
 //! release builds, where it would about double the loop's cost of an empty poll.
 
-use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Id;
@@ -76,23 +74,17 @@ impl std::fmt::Display for TaskState {
     }
 }
 
-/// One task's record, shared between its loop and whoever reads it.
+/// One task's record, kept in its metadata: written by its loop thread, read by anyone
+/// through the loop's registry.
 pub(crate) struct TaskStats {
-    pub(crate) id: Id,
-    pub(crate) name: Option<Arc<str>>,
-    pub(crate) spawned_at: &'static Location<'static>,
     /// The task that spawned this one, if it was spawned from inside a task.
     pub(crate) parent: Option<Id>,
-    /// The loop's real-time origin, for `poll_started`; shared with the loop.
-    epoch: Instant,
-    /// Whether polls are timed (`Builder::task_timing`).
-    timed: bool,
     state: AtomicU8,
     polls: AtomicU64,
     busy_ns: AtomicU64,
     longest_ns: AtomicU64,
-    /// Nanoseconds after `epoch` at which the running poll began; meaningful while
-    /// `state == RUNNING` and `timed`.
+    /// Nanoseconds after the loop's epoch at which the running poll began; meaningful
+    /// while `state == RUNNING` and polls are timed.
     poll_started_ns: AtomicU64,
     /// The id of the task whose `JoinHandle` this task's last poll ended waiting on; 0 for
     /// none. Cleared at the start of every poll.
@@ -100,21 +92,9 @@ pub(crate) struct TaskStats {
 }
 
 impl TaskStats {
-    pub(crate) fn new(
-        id: Id,
-        name: Option<Arc<str>>,
-        spawned_at: &'static Location<'static>,
-        parent: Option<Id>,
-        epoch: Instant,
-        timed: bool,
-    ) -> TaskStats {
+    pub(crate) fn new(parent: Option<Id>) -> TaskStats {
         TaskStats {
-            id,
-            name,
-            spawned_at,
             parent,
-            epoch,
-            timed,
             state: AtomicU8::new(SCHEDULED),
             polls: AtomicU64::new(0),
             busy_ns: AtomicU64::new(0),
@@ -132,17 +112,16 @@ impl TaskStats {
 
     /// A poll begins (loop thread). Returns the start time if polls are timed.
     #[inline]
-    pub(crate) fn poll_begins(&self) -> Option<Instant> {
+    /// `epoch` is the loop's time origin when polls are timed, `None` when they are not.
+    pub(crate) fn poll_begins(&self, epoch: Option<Instant>) -> Option<Instant> {
         self.state.store(RUNNING, Ordering::Relaxed);
         self.awaiting.store(0, Ordering::Relaxed);
         // Single writer: a load and a store, no locked read-modify-write.
         let polls = self.polls.load(Ordering::Relaxed);
         self.polls.store(polls + 1, Ordering::Relaxed);
-        if !self.timed {
-            return None;
-        }
+        let epoch = epoch?;
         let now = Instant::now();
-        let since_epoch = now.saturating_duration_since(self.epoch).as_nanos() as u64;
+        let since_epoch = now.saturating_duration_since(epoch).as_nanos() as u64;
         self.poll_started_ns.store(since_epoch, Ordering::Relaxed);
         Some(now)
     }
@@ -181,23 +160,22 @@ impl TaskStats {
         self.polls.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn busy(&self) -> Option<Duration> {
-        self.timed
-            .then(|| Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)))
+    pub(crate) fn busy(&self, timed: bool) -> Option<Duration> {
+        timed.then(|| Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)))
     }
 
-    pub(crate) fn longest_poll(&self) -> Option<Duration> {
-        self.timed
-            .then(|| Duration::from_nanos(self.longest_ns.load(Ordering::Relaxed)))
+    pub(crate) fn longest_poll(&self, timed: bool) -> Option<Duration> {
+        timed.then(|| Duration::from_nanos(self.longest_ns.load(Ordering::Relaxed)))
     }
 
     /// How long the running poll has been going, if the task is running and polls are timed.
-    pub(crate) fn running_for(&self) -> Option<Duration> {
-        if !self.timed || self.state.load(Ordering::Relaxed) != RUNNING {
+    pub(crate) fn running_for(&self, epoch: Option<Instant>) -> Option<Duration> {
+        let epoch = epoch?;
+        if self.state.load(Ordering::Relaxed) != RUNNING {
             return None;
         }
         let started = Duration::from_nanos(self.poll_started_ns.load(Ordering::Relaxed));
-        Some(self.epoch.elapsed().saturating_sub(started))
+        Some(epoch.elapsed().saturating_sub(started))
     }
 
     pub(crate) fn awaiting(&self) -> Option<Id> {

@@ -1,0 +1,108 @@
+//! The loop's registry of started tasks: one entry per task from its first poll until its
+//! future is dropped.
+//!
+//! An entry holds a waker of the task, so shutdown and cross-thread cancellation can reach a
+//! task that waits on something that never comes, and a pointer to the task's metadata, so
+//! listings and dumps can read its name, spawn site and statistics. The registry sits behind
+//! a mutex that only task start and finish take on the loop thread (no lock per poll), so
+//! `Handle::dump` can read it from another thread even while the loop is stuck.
+
+use std::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+use slab::Slab;
+
+use super::raw::Meta;
+use super::{Id, TaskInfo};
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    entries: Mutex<Slab<Entry>>,
+}
+
+struct Entry {
+    /// Holds a reference to the task, which keeps its allocation (and so `meta`) alive.
+    waker: Waker,
+    meta: NonNull<Meta>,
+}
+
+// SAFETY: `meta` points into the task's allocation, which the entry's own `waker` keeps
+// alive, and `Meta` is `Sync` (its mutable parts are atomics), so the entry may be moved to
+// and read from any thread.
+unsafe impl Send for Entry {}
+
+impl Entry {
+    fn meta(&self) -> &Meta {
+        // SAFETY: see `impl Send for Entry`: the task's allocation outlives the entry, and
+        // the reference cannot outlive the borrow of the entry, which the registry's lock
+        // protects from removal.
+        unsafe { self.meta.as_ref() }
+    }
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, Slab<Entry>> {
+        // Nothing panics while holding the lock; recover anyway rather than lose tasks.
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Enters a task at its first poll; returns its slot.
+    pub(crate) fn insert(&self, meta: &Meta, waker: &Waker) -> usize {
+        self.lock().insert(Entry {
+            waker: waker.clone(),
+            meta: NonNull::from(meta),
+        })
+    }
+
+    /// Removes the task `id` from `slot`. Its waker is dropped after the lock is released.
+    pub(crate) fn remove(&self, slot: usize, id: Id) {
+        let removed = {
+            let mut entries = self.lock();
+            match entries.get(slot) {
+                Some(entry) if entry.meta().id == id => Some(entries.remove(slot)),
+                _ => None,
+            }
+        };
+        drop(removed);
+    }
+
+    /// The waker of the task `id` at `slot`, if it is still registered.
+    pub(crate) fn waker(&self, slot: usize, id: Id) -> Option<Waker> {
+        match self.lock().get(slot) {
+            Some(entry) if entry.meta().id == id => Some(entry.waker.clone()),
+            _ => None,
+        }
+    }
+
+    /// The wakers of every registered task.
+    pub(crate) fn wakers(&self) -> Vec<Waker> {
+        self.lock().iter().map(|(_, e)| e.waker.clone()).collect()
+    }
+
+    /// Reads the metadata of the task at `slot`.
+    pub(crate) fn with_meta<R>(&self, slot: usize, f: impl FnOnce(&Meta) -> R) -> Option<R> {
+        self.lock().get(slot).map(|entry| f(entry.meta()))
+    }
+
+    /// A listing of every registered task, by id.
+    pub(crate) fn snapshot(&self) -> Vec<TaskInfo> {
+        let mut tasks: Vec<TaskInfo> = self
+            .lock()
+            .iter()
+            .map(|(_, entry)| TaskInfo::from_meta(entry.meta()))
+            .collect();
+        tasks.sort_by_key(TaskInfo::id);
+        tasks
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
