@@ -4,6 +4,7 @@
 //! this one; read them along with the output.
 
 mod ch01_loop;
+mod ch02_queues;
 mod ch04_offload;
 mod ch05_detector;
 mod ch07_structured;
@@ -11,6 +12,10 @@ mod ch07_structured;
 fn main() {
     let chapters: &[(&str, fn())] = &[
         ("1. The loop: tasks, time, cancellation", ch01_loop::run),
+        (
+            "2. Queues are the glue: a worker pipeline",
+            ch02_queues::run,
+        ),
         (
             "4. Blocking work belongs in the executor",
             ch04_offload::run,
