@@ -40,10 +40,16 @@
 //!   [`select`](task::select)), introspection ([`task::all`], [`Handle::dump`]).
 //! - [`time`]: [`sleep`], [`timeout`], intervals, `call_later`, the paused clock for tests
 //!   ([`time::advance`]).
+//! - [`sync`]: queues, locks, events, conditions, semaphores, barriers with asyncio's semantics.
 //! - [`offload`]: [`run_in_executor`], [`ThreadPool`], the [`Executor`](offload::Executor)
 //!   trait, cancel tokens, async stdin/stdout.
 //! - [`fs`]: files and directories on the executor.
 //! - [`detector`]: the blocking detector: which task blocked the loop, where, and what to do.
+//! - [`net`]: TCP, UDP and Unix sockets, [`lookup_host`](net::lookup_host).
+//! - [`io`]: [`Async`](io::Async), readiness for any file descriptor.
+//! - [`process`]: [`Command`](process::Command), subprocesses with async pipes.
+//! - `hyper` (feature `hyper`): adapters that run hyper 1.x on bucle.
+//! - [`signal`]: [`ctrl_c`](signal::ctrl_c) and Unix signals as streams.
 //! - [`guide`]: the tutorials, each one tested.
 
 #![warn(missing_docs)]
@@ -52,8 +58,14 @@
 pub mod detector;
 pub mod fs;
 pub mod guide;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+pub mod io;
+pub mod net;
 pub mod offload;
+pub mod process;
 pub mod runtime;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

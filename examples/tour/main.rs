@@ -7,6 +7,7 @@ mod ch01_loop;
 mod ch02_queues;
 mod ch04_offload;
 mod ch05_detector;
+mod ch06_net;
 mod ch07_structured;
 
 fn main() {
@@ -21,6 +22,7 @@ fn main() {
             ch04_offload::run,
         ),
         ("5. Find what blocks your loop", ch05_detector::run),
+        ("6. Networking: sockets, subprocesses", ch06_net::run),
         (
             "7. Structured concurrency: task groups, combinators, dumps",
             ch07_structured::run,

@@ -16,6 +16,9 @@ pub mod ch04_offload {}
 #[doc = include_str!("../../docs/05-detector.md")]
 pub mod ch05_detector {}
 
+#[doc = include_str!("../../docs/06-networking.md")]
+pub mod ch06_networking {}
+
 #[doc = include_str!("../../docs/07-task-groups.md")]
 pub mod ch07_task_groups {}
 

@@ -195,7 +195,8 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {
-            if main.woken.swap(false, Ordering::SeqCst) {
+            let main_polled = main.woken.swap(false, Ordering::SeqCst);
+            if main_polled {
                 // The main future can block the loop as well as any task.
                 let probe = self.detector.begin(None);
                 let poll = future.as_mut().poll(&mut cx);
@@ -204,11 +205,14 @@ impl Core {
                     return output;
                 }
             }
-            self.tick(&main.woken);
+            self.tick(&main.woken, main_polled);
         }
     }
 
-    fn tick(&self, main_woken: &AtomicBool) {
+    /// One round of the loop. `main_polled` says whether the `block_on` future was polled just
+    /// before: it counts as one task run toward the I/O budget, so a main future that keeps
+    /// waking itself cannot keep the reactor from being polled.
+    fn tick(&self, main_woken: &AtomicBool, main_polled: bool) {
         // Only the tasks that were ready when the tick began: a task that wakes itself runs
         // again in the next tick, after everything else that was waiting.
         let ready = self
@@ -237,7 +241,7 @@ impl Core {
         let has_work = main_woken.load(Ordering::SeqCst)
             || !self.ready.borrow().is_empty()
             || !self.callbacks.borrow().is_empty();
-        let since_io = self.ran_since_io.get() + ready as u32;
+        let since_io = self.ran_since_io.get() + ready as u32 + u32::from(main_polled);
         if !has_work {
             self.park(main_woken);
             self.ran_since_io.set(0);

@@ -1,8 +1,22 @@
 //! The reactor: I/O readiness through `polling::Poller`.
 //!
-//! Each registered file descriptor is a [`Source`] with one waker slot per direction. The
-//! poller works in oneshot mode: an event disarms the descriptor, and interest is re-armed
-//! only while some task waits on it, so an idle connection costs no wakeups.
+//! Each registered file descriptor is a [`Source`] with one waker slot per direction.
+//!
+//! Where the poller supports it (epoll, kqueue), descriptors are registered once, for both
+//! directions, in edge-triggered mode: an event marks its directions ready and wakes their
+//! waiters, and waiting costs no system call at all. A task consumes the readiness, tries its
+//! operation, and only after `WouldBlock` waits again, so an edge is never missed: any data
+//! that arrives after the failed attempt produces a new edge.
+//!
+//! Elsewhere the poller works in oneshot mode: an event disarms the descriptor, and interest
+//! is re-armed only while some task waits on it, so an idle connection costs no wakeups.
+//!
+//! A poll that finds its direction already armed for the same task skips the `epoll_ctl`
+//! call, so split halves and spurious wakes cost no syscall. A readiness event that nobody has
+//! consumed yet is remembered (`ready`) and handed to the next poll; since the poller is
+//! level-triggered underneath the oneshot, re-arming a descriptor that is still readable
+//! reports it again at once, so no readiness is ever lost between a failed `read` and the
+//! next poll.
 //!
 //! The source table lives behind a mutex because I/O objects are `Send`: one may be dropped,
 //! and so deregistered, on any thread. The loop takes that lock once per batch of events.
@@ -14,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use polling::{Event, Events, Poller};
+use polling::{Event, Events, PollMode, Poller};
 use slab::Slab;
 
 pub(crate) const READ: usize = 0;
@@ -28,6 +42,8 @@ pub(crate) struct Reactor {
     /// Number of registered sources, read without the lock to skip a syscall when the loop
     /// is busy and nothing can be ready.
     registered: AtomicUsize,
+    /// Edge-triggered registration (no re-arming) instead of oneshot.
+    edge: bool,
 }
 
 /// One registered file descriptor.
@@ -43,16 +59,24 @@ struct Direction {
     waker: Option<Waker>,
     /// An event arrived that no poll has consumed yet.
     ready: bool,
+    /// The poller holds interest in this direction (oneshot: until the next event).
+    armed: bool,
 }
 
-// Sources are the base of `bucle::net` and `bucle::io`; until those exist only tests use them.
-#[allow(dead_code)]
 impl Reactor {
     pub(crate) fn new() -> io::Result<Reactor> {
+        // `BUCLE_REACTOR_ONESHOT` forces the portable mode, to compare the two.
+        Reactor::with_mode(std::env::var_os("BUCLE_REACTOR_ONESHOT").is_none())
+    }
+
+    fn with_mode(prefer_edge: bool) -> io::Result<Reactor> {
+        let poller = Poller::new()?;
+        let edge = prefer_edge && poller.supports_edge();
         Ok(Reactor {
-            poller: Poller::new()?,
+            poller,
             sources: Mutex::new(Slab::new()),
             registered: AtomicUsize::new(0),
+            edge,
         })
     }
 
@@ -78,7 +102,14 @@ impl Reactor {
         });
         // SAFETY: `raw` is open now (the caller owns it), and the caller's contract is to
         // deregister it before closing it, which is what `polling` requires.
-        unsafe { self.poller.add(raw, Event::none(source.key))? };
+        unsafe {
+            if self.edge {
+                self.poller
+                    .add_with_mode(raw, Event::all(source.key), PollMode::Edge)?;
+            } else {
+                self.poller.add(raw, Event::none(source.key))?;
+            }
+        }
         entry.insert(source.clone());
         self.registered.fetch_add(1, Ordering::Relaxed);
         Ok(source)
@@ -125,7 +156,6 @@ impl Reactor {
     }
 }
 
-#[allow(dead_code)]
 impl Source {
     fn fd(&self) -> BorrowedFd<'_> {
         // SAFETY: the owner of the descriptor deregisters this source before closing it, so
@@ -145,16 +175,36 @@ impl Source {
         if std::mem::take(&mut state[dir].ready) {
             return Poll::Ready(Ok(()));
         }
-        match &mut state[dir].waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
-        let interest = self.interest(&state);
+        // One waker per direction. A different task taking the slot wakes the one it
+        // replaces, so that task polls again instead of waiting forever.
+        let replaced = match &mut state[dir].waker {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        let result = if state[dir].armed || reactor.edge {
+            Poll::Pending
+        } else {
+            state[dir].armed = true;
+            match reactor.poller.modify(self.fd(), self.interest(&state)) {
+                Ok(()) => Poll::Pending,
+                Err(err) => {
+                    state[dir].armed = false;
+                    state[dir].waker = None;
+                    Poll::Ready(Err(err))
+                }
+            }
+        };
         drop(state);
-        match reactor.poller.modify(self.fd(), interest) {
-            Ok(()) => Poll::Pending,
-            Err(err) => Poll::Ready(Err(err)),
+        if let Some(waker) = replaced {
+            waker.wake();
         }
+        result
+    }
+
+    /// True if an event for `dir` arrived that no poll has consumed yet.
+    #[cfg(test)]
+    fn is_ready(&self, dir: usize) -> bool {
+        self.state.lock().unwrap()[dir].ready
     }
 
     fn interest(&self, state: &[Direction; 2]) -> Event {
@@ -173,9 +223,113 @@ impl Source {
                 wakers.extend(state[dir].waker.take());
             }
         }
+        if reactor.edge {
+            return;
+        }
         // Oneshot mode disarmed the descriptor: re-arm whatever is still being waited on.
-        if state.iter().any(|d| d.waker.is_some()) {
+        let waiting = [state[READ].waker.is_some(), state[WRITE].waker.is_some()];
+        state[READ].armed = waiting[READ];
+        state[WRITE].armed = waiting[WRITE];
+        if waiting[READ] || waiting[WRITE] {
             let _ = reactor.poller.modify(self.fd(), self.interest(&state));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+
+    fn both_modes(test: fn(Reactor)) {
+        test(Reactor::with_mode(true).unwrap());
+        test(Reactor::with_mode(false).unwrap());
+    }
+
+    #[test]
+    fn readable_wakes_once_and_readiness_is_consumed() {
+        both_modes(readable_wakes_once);
+    }
+
+    fn readable_wakes_once(reactor: Reactor) {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        b.set_nonblocking(true).unwrap();
+        let source = reactor.register(b.as_raw_fd()).unwrap();
+        let (count, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        assert!(source.poll_ready(&reactor, READ, &mut cx).is_pending());
+        // Polling again with the same waker re-arms nothing and stays pending.
+        assert!(source.poll_ready(&reactor, READ, &mut cx).is_pending());
+        a.write_all(b"x").unwrap();
+        let mut events = Events::new();
+        reactor
+            .wait(&mut events, Some(Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(source.is_ready(READ));
+        assert!(source.poll_ready(&reactor, READ, &mut cx).is_ready());
+        assert!(!source.is_ready(READ));
+        reactor.deregister(&source).unwrap();
+        assert!(!reactor.has_sources());
+        drop(b);
+    }
+
+    #[test]
+    fn data_that_arrived_before_arming_is_reported() {
+        both_modes(early_data);
+    }
+
+    fn early_data(reactor: Reactor) {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        b.set_nonblocking(true).unwrap();
+        let source = reactor.register(b.as_raw_fd()).unwrap();
+        a.write_all(b"early").unwrap();
+        let (count, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        assert!(source.poll_ready(&reactor, READ, &mut cx).is_pending());
+        let mut events = Events::new();
+        reactor
+            .wait(&mut events, Some(Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        let mut buf = [0; 8];
+        assert_eq!(b.read(&mut buf).unwrap(), 5);
+        reactor.deregister(&source).unwrap();
+    }
+
+    #[test]
+    fn a_replaced_waker_is_woken() {
+        both_modes(replaced_waker);
+    }
+
+    fn replaced_waker(reactor: Reactor) {
+        let (_a, b) = UnixStream::pair().unwrap();
+        let source = reactor.register(b.as_raw_fd()).unwrap();
+        let (first, w1) = waker();
+        let (_second, w2) = waker();
+        assert!(source
+            .poll_ready(&reactor, READ, &mut Context::from_waker(&w1))
+            .is_pending());
+        assert!(source
+            .poll_ready(&reactor, READ, &mut Context::from_waker(&w2))
+            .is_pending());
+        assert_eq!(first.0.load(Ordering::SeqCst), 1);
+        reactor.deregister(&source).unwrap();
     }
 }

@@ -1,0 +1,26 @@
+//! Raw I/O readiness: [`Async<T>`] wraps any file descriptor so tasks can wait for it to
+//! become readable or writable on the loop's reactor.
+//!
+//! The socket types in [`crate::net`], the pipes of [`crate::process`] and the signal streams
+//! of [`crate::signal`] are all built on [`Async`]; use it directly for descriptors bucle has
+//! no type for (a serial port, an `eventfd`, a socket from another library).
+//!
+//! ```
+//! use std::os::unix::net::UnixStream;
+//! use futures::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # bucle::run(async {
+//! let (a, b) = UnixStream::pair()?;
+//! let (mut a, mut b) = (bucle::io::Async::new(a)?, bucle::io::Async::new(b)?);
+//! a.write_all(b"ping").await?;
+//! let mut buf = [0; 4];
+//! b.read_exact(&mut buf).await?;
+//! assert_eq!(&buf, b"ping");
+//! # std::io::Result::Ok(())
+//! # }).unwrap();
+//! ```
+
+mod async_fd;
+
+pub use async_fd::Async;
+pub use futures::io::{AsyncBufRead, AsyncRead, AsyncWrite};
