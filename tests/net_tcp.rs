@@ -43,6 +43,32 @@ fn connect_accept_addresses_and_nodelay() {
 }
 
 #[test]
+fn name_resolution_runs_on_the_loops_default_executor() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let jobs = Arc::new(AtomicUsize::new(0));
+    let counted = jobs.clone();
+    let rt = bucle::Runtime::builder()
+        .default_executor(move |job: bucle::offload::Job| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || job.run());
+        })
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let addrs: Vec<_> = bucle::net::lookup_host("localhost:80")
+            .await
+            .unwrap()
+            .collect();
+        assert!(!addrs.is_empty());
+        // A literal address needs no lookup and no thread.
+        bucle::net::lookup_host("127.0.0.1:80").await.unwrap();
+    });
+    assert_eq!(jobs.load(Ordering::SeqCst), 1);
+}
+
+#[test]
 fn connect_by_name_resolves_off_the_loop() {
     bucle::run(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -22,5 +22,20 @@
 
 mod async_fd;
 
+/// The process's standard input and output as `futures-io` streams, read and written on the
+/// executor so the loop never waits on a terminal or a pipe. The same items as
+/// [`crate::offload::stdin`] and [`crate::offload::stdout`].
+///
+/// ```
+/// use futures::io::AsyncWriteExt;
+///
+/// # bucle::run(async {
+/// let mut out = bucle::io::stdout();
+/// out.write_all(b"written off the loop\n").await?;
+/// out.flush().await?;
+/// # std::io::Result::Ok(())
+/// # }).unwrap();
+/// ```
+pub use crate::offload::{stdin, stdout, Stdin, Stdout};
 pub use async_fd::Async;
 pub use futures::io::{AsyncBufRead, AsyncRead, AsyncWrite};

@@ -153,10 +153,10 @@ pub(crate) async fn resolve(addrs: impl ToSocketAddrs) -> io::Result<Vec<SocketA
     match addrs.into_addrs() {
         Addrs::Ready(addrs) => Ok(addrs),
         Addrs::Lookup(name) => {
-            // Runs on the default executor's pool (the `blocking` crate), never on the loop.
-            // When `bucle::run_in_executor` lands this goes through it, so a loop configured
-            // with another executor resolves there.
-            let (name, result) = blocking::unblock(move || {
+            // The system resolver blocks: it runs on the loop's default executor, so a loop
+            // configured with its own pool resolves there, and a paused test clock does not
+            // jump while a lookup is in flight.
+            let (name, result) = crate::run_in_executor(move || {
                 let result = std::net::ToSocketAddrs::to_socket_addrs(&name)
                     .map(|addrs| addrs.collect::<Vec<_>>());
                 (name, result)
