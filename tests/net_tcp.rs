@@ -63,7 +63,11 @@ fn name_resolution_runs_on_the_loops_default_executor() {
             .collect();
         assert!(!addrs.is_empty());
         // A literal address needs no lookup and no thread.
-        bucle::net::lookup_host("127.0.0.1:80").await.unwrap();
+        let literal: Vec<_> = bucle::net::lookup_host("127.0.0.1:80")
+            .await
+            .unwrap()
+            .collect();
+        assert_eq!(literal, ["127.0.0.1:80".parse().unwrap()]);
     });
     assert_eq!(jobs.load(Ordering::SeqCst), 1);
 }
