@@ -157,3 +157,35 @@ fn a_busy_main_future_does_not_starve_io() {
         drop(writer.join().unwrap());
     });
 }
+
+/// `readable()`/`writable()` answer for the descriptor's state now, even when the event that
+/// announced it was consumed by an earlier operation.
+#[test]
+fn readiness_waits_report_the_current_state() {
+    bucle::run(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let b = Async::new(b).unwrap();
+        a.write_all(b"12").unwrap();
+        let mut one = [0; 1];
+        // The read consumes the edge; one byte is still there.
+        b.read_with(|mut s| s.read(&mut one)).await.unwrap();
+        b.readable().await.unwrap();
+        b.readable().await.unwrap();
+        b.writable().await.unwrap();
+        b.writable().await.unwrap();
+    });
+}
+
+#[test]
+fn a_connected_stream_is_writable() {
+    bucle::run(async {
+        let listener = bucle::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        for _ in 0..50 {
+            let stream = bucle::net::TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            stream.as_async().writable().await.unwrap();
+            let _ = listener.accept().await.unwrap();
+        }
+    });
+}

@@ -226,8 +226,9 @@ impl<T: AsFd> Async<T> {
         std::future::poll_fn(|cx| self.poll_writable(cx)).await
     }
 
-    /// Polls for readability. `Ready` consumes the readiness: try the operation, and poll
-    /// again when it returns `WouldBlock`. Only the last task to poll is woken.
+    /// Polls for readability: `Ready` while the descriptor is readable (or has an error or
+    /// hang-up to report), however often it is asked; `Pending` until it becomes readable
+    /// otherwise. Only the last task to poll is woken.
     ///
     /// ```
     /// # bucle::run(async {
@@ -239,7 +240,7 @@ impl<T: AsFd> Async<T> {
     /// # }).unwrap();
     /// ```
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(&self.shared.reactor, READ, cx)
+        self.source.poll_ready_level(&self.shared.reactor, READ, cx)
     }
 
     /// Polls for writability, as [`poll_readable`](Async::poll_readable).
@@ -253,7 +254,14 @@ impl<T: AsFd> Async<T> {
     /// # }).unwrap();
     /// ```
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(&self.shared.reactor, WRITE, cx)
+        self.source
+            .poll_ready_level(&self.shared.reactor, WRITE, cx)
+    }
+
+    /// Waits for a readiness event in `dir` after an operation returned `WouldBlock`: no
+    /// system call, since the failed operation proved the descriptor not ready.
+    fn poll_after_would_block(&self, dir: usize, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.poll_ready(&self.shared.reactor, dir, cx)
     }
 
     /// Runs the non-blocking read-side operation `op` until it returns something other than
@@ -279,7 +287,7 @@ impl<T: AsFd> Async<T> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 result => return result,
             }
-            self.readable().await?;
+            std::future::poll_fn(|cx| self.poll_after_would_block(READ, cx)).await?;
         }
     }
 
@@ -304,7 +312,7 @@ impl<T: AsFd> Async<T> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 result => return result,
             }
-            self.writable().await?;
+            std::future::poll_fn(|cx| self.poll_after_would_block(WRITE, cx)).await?;
         }
     }
 
@@ -319,7 +327,7 @@ impl<T: AsFd> Async<T> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),
             }
-            ready!(self.poll_readable(cx))?;
+            ready!(self.poll_after_would_block(READ, cx))?;
         }
     }
 
@@ -334,7 +342,7 @@ impl<T: AsFd> Async<T> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),
             }
-            ready!(self.poll_writable(cx))?;
+            ready!(self.poll_after_would_block(WRITE, cx))?;
         }
     }
 }

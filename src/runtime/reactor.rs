@@ -163,16 +163,44 @@ impl Source {
         unsafe { BorrowedFd::borrow_raw(self.raw) }
     }
 
-    /// Polls readiness in `dir` (`READ` or `WRITE`). `Ready` consumes the readiness: the
-    /// caller then tries its operation, and on `WouldBlock` polls again.
+    /// Polls readiness in `dir` (`READ` or `WRITE`) after an operation returned
+    /// `WouldBlock`. `Ready` consumes the readiness: the caller then tries its operation
+    /// again, and on `WouldBlock` polls again.
     pub(crate) fn poll_ready(
         &self,
         reactor: &Reactor,
         dir: usize,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
+        self.poll_ready_inner(reactor, dir, cx, false)
+    }
+
+    /// Polls whether the descriptor is ready in `dir` now, whether or not an earlier
+    /// operation consumed the last event: what a user's `readable()` means. In edge mode an
+    /// edge consumed by an operation that then succeeded does not come again, so the
+    /// descriptor's level is asked of the kernel (one `poll(2)` with a zero timeout, under
+    /// the source's lock so an event cannot slip in between the check and the waker).
+    pub(crate) fn poll_ready_level(
+        &self,
+        reactor: &Reactor,
+        dir: usize,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.poll_ready_inner(reactor, dir, cx, reactor.edge)
+    }
+
+    fn poll_ready_inner(
+        &self,
+        reactor: &Reactor,
+        dir: usize,
+        cx: &mut Context<'_>,
+        check_level: bool,
+    ) -> Poll<io::Result<()>> {
         let mut state = self.state.lock().unwrap();
         if std::mem::take(&mut state[dir].ready) {
+            return Poll::Ready(Ok(()));
+        }
+        if check_level && self.is_ready_now(dir)? {
             return Poll::Ready(Ok(()));
         }
         // One waker per direction. A different task taking the slot wakes the one it
@@ -199,6 +227,26 @@ impl Source {
             waker.wake();
         }
         result
+    }
+
+    /// Asks the kernel whether the descriptor is ready in `dir` (an error or hang-up counts
+    /// as ready: the caller's next operation reports it).
+    fn is_ready_now(&self, dir: usize) -> io::Result<bool> {
+        use rustix::event::{PollFd, PollFlags, Timespec};
+        let wanted = if dir == READ {
+            PollFlags::IN | PollFlags::RDHUP
+        } else {
+            PollFlags::OUT
+        };
+        let fd = self.fd();
+        let mut fds = [PollFd::new(&fd, wanted)];
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        rustix::event::poll(&mut fds, Some(&zero))?;
+        let seen = fds[0].revents();
+        Ok(seen.intersects(wanted | PollFlags::ERR | PollFlags::HUP))
     }
 
     /// True if an event for `dir` arrived that no poll has consumed yet.
