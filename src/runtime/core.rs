@@ -259,10 +259,13 @@ impl Core {
     /// Polls one task. Everything the loop measures or guards per poll belongs here.
     fn run_task(&self, runnable: Runnable<Meta>) {
         let meta = runnable.metadata();
-        self.current.set(Some((meta.id, meta.slot())));
+        // Before the first poll registers the task there is no slot yet; `usize::MAX` finds
+        // nothing in the registry.
+        self.current
+            .set(Some((meta.id, meta.slot().unwrap_or(usize::MAX))));
         let probe = self
             .detector
-            .begin(Some((meta.id, meta.blocking, meta.spawned_at)));
+            .begin(Some((meta.id, meta.blocking(), meta.spawned_at)));
         runnable.run();
         drop(probe);
         self.current.set(None);

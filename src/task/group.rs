@@ -440,7 +440,7 @@ where
                     payload,
                     message,
                     meta.id,
-                    meta.name.clone(),
+                    meta.name().cloned(),
                     meta.spawned_at,
                 ))
             }
@@ -477,7 +477,7 @@ fn drop_into<F, E>(mut future: Pin<&mut Option<F>>, meta: &Meta, group: &State<E
             payload,
             message,
             meta.id,
-            meta.name.clone(),
+            meta.name().cloned(),
             meta.spawned_at,
         )));
     }

@@ -100,7 +100,7 @@ impl<T> JoinHandle<T> {
     /// ```
     #[track_caller]
     pub fn name(&self) -> Option<&str> {
-        self.meta().name.as_deref()
+        self.meta().name().map(|name| &**name)
     }
 
     /// Where the task was spawned.
@@ -161,7 +161,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
         let mut d = f.debug_struct("JoinHandle");
         if let Some(task) = &self.task {
             let meta = task.metadata();
-            d.field("id", &meta.id).field("name", &meta.name);
+            d.field("id", &meta.id).field("name", &meta.name());
         }
         d.field("finished", &self.is_finished()).finish()
     }

@@ -309,7 +309,7 @@ where
     F::Output: 'static,
 {
     let parent = core.current.get().map(|(id, _)| id);
-    let meta = Meta::new(name, spawned_at, core.shared.clone(), parent).with_blocking(blocking);
+    let meta = Meta::new(name, blocking, spawned_at, core.shared.clone(), parent);
     // SAFETY: `spawn_unchecked` asks that a future which is not `Send` be polled and dropped
     // only on its own thread. The runnable is only ever run by `core`'s loop, on this thread
     // (the loop is pinned here: `Runtime` is `!Send`); wakes from other threads move it
@@ -360,7 +360,7 @@ where
         Some(core) if Arc::ptr_eq(&core.shared, shared) => core.current.get().map(|(id, _)| id),
         _ => None,
     });
-    let meta = Meta::new(name, spawned_at, shared.clone(), parent).with_blocking(blocking);
+    let meta = Meta::new(name, blocking, spawned_at, shared.clone(), parent);
     // SAFETY: the future is `Send + 'static`, so it may be polled and dropped on any thread;
     // it borrows only the task's metadata, which `async-task` keeps alive for longer than
     // the future. The schedule function is a plain `fn`.
@@ -425,13 +425,13 @@ impl TaskInfo {
         let timing = meta.timing();
         TaskInfo {
             id: meta.id,
-            name: meta.name.clone(),
+            name: meta.name().cloned(),
             spawned_at: meta.spawned_at,
-            parent: stats.parent,
+            parent: stats.parent(),
             state: stats.state(),
             polls: stats.polls(),
-            busy: stats.busy(timing.is_some()),
-            longest_poll: stats.longest_poll(timing.is_some()),
+            busy: stats.busy(timing),
+            longest_poll: stats.longest_poll(timing),
             running_for: stats.running_for(timing),
             awaiting: stats.awaiting(),
         }

@@ -5,11 +5,11 @@
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::stats::TaskStats;
+use super::stats::{PollTiming, TaskStats, Timing};
 use super::{panic_message, Id, JoinError, Panic};
 use crate::detector::TaskBlocking;
 use crate::runtime::context;
@@ -23,51 +23,79 @@ const PANICKED: u8 = 2;
 const HANDLE_DROPPED: u8 = 4;
 
 /// No registry slot yet: the task has not been polled.
-const NO_SLOT: usize = usize::MAX;
+const NO_SLOT: u32 = u32::MAX;
 
+/// Kept in every task's allocation, so kept small (72 bytes on 64-bit targets): what only
+/// some tasks have (a name, their own detector setting, poll timing) lives out of line in
+/// [`Extras`], allocated only for those tasks.
 pub(crate) struct Meta {
     pub(crate) id: Id,
-    pub(crate) name: Option<Arc<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) shared: Arc<Shared>,
-    /// The task's own blocking-detector setting (`task::Builder::allow_blocking`...).
-    pub(crate) blocking: TaskBlocking,
+    extras: Option<Box<Extras>>,
     flags: AtomicU8,
     /// Registry slot, written once by the first poll. A cancel from another thread reads it
     /// to find the task's waker.
-    slot: AtomicUsize,
+    slot: AtomicU32,
     /// State and poll statistics, readable from any thread (`Handle::dump`).
     pub(crate) stats: TaskStats,
+}
+
+/// What only some tasks carry.
+struct Extras {
+    name: Option<Arc<str>>,
+    /// The task's own blocking-detector setting (`task::Builder::allow_blocking`...).
+    blocking: TaskBlocking,
+    /// Poll timing, kept up to date where the loop times polls.
+    timing: PollTiming,
 }
 
 impl Meta {
     pub(crate) fn new(
         name: Option<Arc<str>>,
+        blocking: TaskBlocking,
         spawned_at: &'static Location<'static>,
         shared: Arc<Shared>,
         parent: Option<Id>,
     ) -> Meta {
+        let extras = (name.is_some() || blocking != TaskBlocking::Default || shared.task_timing)
+            .then(|| {
+                Box::new(Extras {
+                    name,
+                    blocking,
+                    timing: PollTiming::default(),
+                })
+            });
         Meta {
             id: Id::next(),
-            name,
             spawned_at,
             shared,
-            blocking: TaskBlocking::Default,
+            extras,
             flags: AtomicU8::new(0),
-            slot: AtomicUsize::new(NO_SLOT),
+            slot: AtomicU32::new(NO_SLOT),
             stats: TaskStats::new(parent),
         }
     }
 
-    /// The loop's time origin if task polls are timed (`Builder::task_timing`).
-    pub(crate) fn timing(&self) -> Option<std::time::Instant> {
-        self.shared.task_timing.then_some(self.shared.epoch)
+    /// The task's name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&Arc<str>> {
+        self.extras.as_ref()?.name.as_ref()
     }
 
-    /// Gives the task its own blocking-detector setting.
-    pub(crate) fn with_blocking(mut self, blocking: TaskBlocking) -> Meta {
-        self.blocking = blocking;
-        self
+    /// The task's own blocking-detector setting.
+    pub(crate) fn blocking(&self) -> TaskBlocking {
+        self.extras
+            .as_ref()
+            .map_or(TaskBlocking::Default, |extras| extras.blocking)
+    }
+
+    /// The task's timing record and the loop's time origin, if task polls are timed
+    /// (`Builder::task_timing`).
+    pub(crate) fn timing(&self) -> Timing<'_> {
+        let extras = self.extras.as_deref()?;
+        self.shared
+            .task_timing
+            .then_some((&extras.timing, self.shared.epoch))
     }
 
     /// Marks the task cancelled; its next poll drops the future instead of polling it.
@@ -75,9 +103,12 @@ impl Meta {
         self.flags.fetch_or(CANCEL, Ordering::SeqCst) & CANCEL == 0
     }
 
-    /// The registry slot, or `usize::MAX` before the first poll.
-    pub(crate) fn slot(&self) -> usize {
-        self.slot.load(Ordering::Relaxed)
+    /// The registry slot, or `None` before the first poll.
+    pub(crate) fn slot(&self) -> Option<usize> {
+        match self.slot.load(Ordering::Relaxed) {
+            NO_SLOT => None,
+            slot => Some(slot as usize),
+        }
     }
 
     pub(crate) fn is_cancel_requested(&self) -> bool {
@@ -90,10 +121,10 @@ impl Meta {
             return;
         }
         // Ordered after the flag: either the first poll sees the flag, or we see its slot.
-        let slot = self.slot.load(Ordering::SeqCst);
-        if slot == NO_SLOT {
-            return;
-        }
+        let slot = match self.slot.load(Ordering::SeqCst) {
+            NO_SLOT => return,
+            slot => slot as usize,
+        };
         let id = self.id;
         let on_loop = context::with_current(|core| match core {
             Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => {
@@ -155,7 +186,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let meta: &Meta = this.meta;
-        if meta.slot() == NO_SLOT {
+        if meta.slot().is_none() {
             register(meta, cx.waker());
         }
         if meta.is_cancel_requested() {
@@ -166,10 +197,11 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             // async-task never polls a completed task.
             unreachable!("bucle task polled after completion");
         };
-        let started = meta.stats.poll_begins(meta.timing());
+        let timing = meta.timing();
+        let started = meta.stats.poll_begins(timing);
         let result = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         meta.stats
-            .poll_ends(started, !matches!(result, Ok(Poll::Pending)));
+            .poll_ends(timing, started, !matches!(result, Ok(Poll::Pending)));
         match result {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => {
@@ -183,7 +215,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
                     payload,
                     message,
                     meta.id,
-                    meta.name.clone(),
+                    meta.name().cloned(),
                     meta.spawned_at,
                 );
                 if meta.panicked() {
@@ -205,22 +237,24 @@ fn drop_contained<F>(mut future: Pin<&mut Option<F>>) {
 /// Enters a task in its loop's registry, at its first poll.
 fn register(meta: &Meta, waker: &Waker) {
     let slot = meta.shared.registry.insert(meta, waker);
+    // More than four billion tasks alive at once would exhaust memory long before this.
+    let slot = u32::try_from(slot).expect("fewer than 2^32 live tasks");
     meta.slot.store(slot, Ordering::SeqCst);
+    let slot = slot as usize;
     context::with_current(|core| {
         let core = core.expect("bucle tasks are only polled by their own loop");
         core.current.set(Some((meta.id, slot)));
-        core.detector.task_started(meta.id, meta.name.as_ref());
+        core.detector.task_started(meta.id, meta.name());
     });
 }
 
 /// Removes a task from its loop's registry when its future goes.
 fn unregister(meta: &Meta) {
-    let slot = meta.slot();
-    if slot == NO_SLOT {
+    let Some(slot) = meta.slot() else {
         return;
-    }
+    };
     meta.shared.registry.remove(slot, meta.id);
-    if meta.name.is_some() {
+    if meta.name().is_some() {
         context::with_current(|core| {
             if let Some(core) = core {
                 core.detector.task_finished(meta.id, true);

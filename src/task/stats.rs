@@ -75,33 +75,43 @@ impl std::fmt::Display for TaskState {
 }
 
 /// One task's record, kept in its metadata: written by its loop thread, read by anyone
-/// through the loop's registry.
+/// through the loop's registry. Kept small: every task carries one.
 pub(crate) struct TaskStats {
-    /// The task that spawned this one, if it was spawned from inside a task.
-    pub(crate) parent: Option<Id>,
+    /// The id of the task that spawned this one, 0 if it was not spawned from a task.
+    parent: u64,
     state: AtomicU8,
     polls: AtomicU64,
-    busy_ns: AtomicU64,
-    longest_ns: AtomicU64,
-    /// Nanoseconds after the loop's epoch at which the running poll began; meaningful
-    /// while `state == RUNNING` and polls are timed.
-    poll_started_ns: AtomicU64,
     /// The id of the task whose `JoinHandle` this task's last poll ended waiting on; 0 for
     /// none. Cleared at the start of every poll.
     awaiting: AtomicU64,
 }
 
+/// Poll timing of one task, kept out of line (in the task's extras) and only where the loop
+/// times polls (`Builder::task_timing`), so untimed tasks do not carry it.
+#[derive(Default)]
+pub(crate) struct PollTiming {
+    busy_ns: AtomicU64,
+    longest_ns: AtomicU64,
+    /// Nanoseconds after the loop's epoch at which the running poll began; meaningful
+    /// while the task is running.
+    poll_started_ns: AtomicU64,
+}
+
+/// A task's timing record and the loop's time origin, when polls are timed.
+pub(crate) type Timing<'a> = Option<(&'a PollTiming, Instant)>;
+
 impl TaskStats {
     pub(crate) fn new(parent: Option<Id>) -> TaskStats {
         TaskStats {
-            parent,
+            parent: parent.map_or(0, Id::as_u64),
             state: AtomicU8::new(SCHEDULED),
             polls: AtomicU64::new(0),
-            busy_ns: AtomicU64::new(0),
-            longest_ns: AtomicU64::new(0),
-            poll_started_ns: AtomicU64::new(0),
             awaiting: AtomicU64::new(0),
         }
+    }
+
+    pub(crate) fn parent(&self) -> Option<Id> {
+        (self.parent != 0).then(|| Id::from_u64(self.parent))
     }
 
     /// The task was woken: it now waits in a ready queue. Any thread.
@@ -112,29 +122,28 @@ impl TaskStats {
 
     /// A poll begins (loop thread). Returns the start time if polls are timed.
     #[inline]
-    /// `epoch` is the loop's time origin when polls are timed, `None` when they are not.
-    pub(crate) fn poll_begins(&self, epoch: Option<Instant>) -> Option<Instant> {
+    pub(crate) fn poll_begins(&self, timing: Timing<'_>) -> Option<Instant> {
         self.state.store(RUNNING, Ordering::Relaxed);
         self.awaiting.store(0, Ordering::Relaxed);
         // Single writer: a load and a store, no locked read-modify-write.
         let polls = self.polls.load(Ordering::Relaxed);
         self.polls.store(polls + 1, Ordering::Relaxed);
-        let epoch = epoch?;
+        let (record, epoch) = timing?;
         let now = Instant::now();
         let since_epoch = now.saturating_duration_since(epoch).as_nanos() as u64;
-        self.poll_started_ns.store(since_epoch, Ordering::Relaxed);
+        record.poll_started_ns.store(since_epoch, Ordering::Relaxed);
         Some(now)
     }
 
     /// The poll begun by `poll_begins` ended (loop thread).
     #[inline]
-    pub(crate) fn poll_ends(&self, started: Option<Instant>, finished: bool) {
-        if let Some(started) = started {
+    pub(crate) fn poll_ends(&self, timing: Timing<'_>, started: Option<Instant>, finished: bool) {
+        if let (Some((record, _)), Some(started)) = (timing, started) {
             let took = started.elapsed().as_nanos() as u64;
-            let busy = self.busy_ns.load(Ordering::Relaxed);
-            self.busy_ns.store(busy + took, Ordering::Relaxed);
-            if took > self.longest_ns.load(Ordering::Relaxed) {
-                self.longest_ns.store(took, Ordering::Relaxed);
+            let busy = record.busy_ns.load(Ordering::Relaxed);
+            record.busy_ns.store(busy + took, Ordering::Relaxed);
+            if took > record.longest_ns.load(Ordering::Relaxed) {
+                record.longest_ns.store(took, Ordering::Relaxed);
             }
         }
         if finished {
@@ -160,21 +169,21 @@ impl TaskStats {
         self.polls.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn busy(&self, timed: bool) -> Option<Duration> {
-        timed.then(|| Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)))
+    pub(crate) fn busy(&self, timing: Timing<'_>) -> Option<Duration> {
+        timing.map(|(record, _)| Duration::from_nanos(record.busy_ns.load(Ordering::Relaxed)))
     }
 
-    pub(crate) fn longest_poll(&self, timed: bool) -> Option<Duration> {
-        timed.then(|| Duration::from_nanos(self.longest_ns.load(Ordering::Relaxed)))
+    pub(crate) fn longest_poll(&self, timing: Timing<'_>) -> Option<Duration> {
+        timing.map(|(record, _)| Duration::from_nanos(record.longest_ns.load(Ordering::Relaxed)))
     }
 
     /// How long the running poll has been going, if the task is running and polls are timed.
-    pub(crate) fn running_for(&self, epoch: Option<Instant>) -> Option<Duration> {
-        let epoch = epoch?;
+    pub(crate) fn running_for(&self, timing: Timing<'_>) -> Option<Duration> {
+        let (record, epoch) = timing?;
         if self.state.load(Ordering::Relaxed) != RUNNING {
             return None;
         }
-        let started = Duration::from_nanos(self.poll_started_ns.load(Ordering::Relaxed));
+        let started = Duration::from_nanos(record.poll_started_ns.load(Ordering::Relaxed));
         Some(epoch.elapsed().saturating_sub(started))
     }
 
