@@ -23,6 +23,46 @@ import subprocess
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PEERS = ("tokio", "smol")
 
+# What each criterion group measures, in the words of the workload table it answers.
+WORKLOADS = {
+    "spawn_200k": "spawn 200k tasks, await in order",
+    "ping_pong": "ping-pong through two capacity-1 queues (10k round trips)",
+    "mpmc": "4 producers x 4 consumers, bounded(1024)",
+    "timers_100k": "100k timers, 0-10 ms",
+    "echo_64x5000": "64 clients x 5k 64-byte echo round trips",
+    "offload_20k_x64": "20k offloaded `x + 1`, 64 in flight",
+    "lock": "1000 tasks x 100 lock/yield/unlock",
+    "event_fanout": "event fan-out to 10k waiters",
+    "yield_pingpong": "two tasks yielding to each other",
+    "spawn_join_1000": "spawn and join 1000 tasks",
+    "yield_10000": "one task yielding 10k times",
+}
+
+
+def peak_rss():
+    """Peak RSS (KiB) of spawning 200k tasks, one process per runtime, median of 3."""
+    subprocess.run(
+        ["cargo", "build", "--release", "--example", "spawn_rss"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    exe = target_dir() / "release" / "examples" / "spawn_rss"
+    # The detector is switched off: spawning 200k tasks in one poll is itself a stall on a
+    # loaded machine, and the report's one-time debug-info load is not per-task memory.
+    env = dict(os.environ, BUCLE_BLOCKING="allow")
+    rss = {}
+    for runtime in ("bucle",) + PEERS:
+        samples = []
+        for _ in range(3):
+            out = subprocess.run(
+                [str(exe), runtime], env=env, check=True, capture_output=True, text=True
+            ).stdout
+            samples.append(int(out.split()[-1]))
+        rss[runtime] = statistics.median(samples)
+    return rss
+
 
 def target_dir():
     return pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -91,7 +131,9 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--bench", action="append", help="only these bench files")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    parser.add_argument("--no-rss", action="store_true", help="skip the memory table")
     opts = parser.parse_args()
+    rss = None if opts.no_rss else peak_rss()
 
     benches = bench_names(opts.bench)
     runs = [run_once(benches, opts.quick) for _ in range(opts.runs)]
@@ -124,15 +166,31 @@ def main():
         "per-run criterion medians; the spread is the lowest and highest per-run ratio. Single",
         "timings on a shared machine vary by 20-50%, so read the ratios, not the absolute times.",
         "",
-        "| workload | bucle | tokio | smol | faster peer | ratio | spread |",
-        "|---|---|---|---|---|---|---|",
+        "| workload | what | bucle | tokio | smol | faster peer | ratio | spread |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for group, med, peer, ratio, lo, hi in rows:
         cells = [fmt_time(med[f]) if f in med else "-" for f in ("bucle",) + PEERS]
         lines.append(
-            "| %s | %s | %s | %s | %s | **%.2f** | %.2f-%.2f |"
-            % (group, *cells, peer, ratio, lo, hi)
+            "| %s | %s | %s | %s | %s | %s | **%.2f** | %.2f-%.2f |"
+            % (group, WORKLOADS.get(group, ""), *cells, peer, ratio, lo, hi)
         )
+    if rss:
+        lines += [
+            "",
+            "## Memory",
+            "",
+            "Peak resident set size of spawning 200,000 tasks and awaiting them in order, one",
+            "process per runtime, median of 3 (`cargo run --release --example spawn_rss --",
+            "bucle|tokio|smol`, with `BUCLE_BLOCKING=allow`).",
+            "",
+            "| runtime | peak RSS | per task |",
+            "|---|---|---|",
+        ]
+        for runtime, kib in rss.items():
+            lines.append(
+                "| %s | %.1f MiB | %d bytes |" % (runtime, kib / 1024, kib * 1024 / 200_000)
+            )
     lines += [
         "",
         "## Machine",
