@@ -83,6 +83,7 @@ def run_once(benches, quick):
             cwd=ROOT,
             check=True,
             stdout=subprocess.DEVNULL,
+            env=dict(os.environ, BUCLE_BENCH_CRITERION_ONLY="1"),
         )
     results = {}
     criterion = target_dir() / "criterion"

@@ -282,13 +282,7 @@ impl<T: AsFd> Async<T> {
     /// # }).unwrap();
     /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        loop {
-            match op(self.get_ref()) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                result => return result,
-            }
-            std::future::poll_fn(|cx| self.poll_after_would_block(READ, cx)).await?;
-        }
+        std::future::poll_fn(|cx| self.poll_op(READ, cx, &mut op)).await
     }
 
     /// Runs the non-blocking write-side operation `op` until it returns something other than
@@ -307,13 +301,7 @@ impl<T: AsFd> Async<T> {
     /// # }).unwrap();
     /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        loop {
-            match op(self.get_ref()) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                result => return result,
-            }
-            std::future::poll_fn(|cx| self.poll_after_would_block(WRITE, cx)).await?;
-        }
+        std::future::poll_fn(|cx| self.poll_op(WRITE, cx, &mut op)).await
     }
 
     /// Polls a non-blocking read-side operation: `op` first, readiness on `WouldBlock`.
@@ -322,13 +310,7 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            match op(self.get_ref()) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
-            }
-            ready!(self.poll_after_would_block(READ, cx))?;
-        }
+        self.poll_op(READ, cx, &mut op)
     }
 
     /// Polls a non-blocking write-side operation: `op` first, readiness on `WouldBlock`.
@@ -337,12 +319,22 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        self.poll_op(WRITE, cx, &mut op)
+    }
+
+    /// Tries `op`; on `WouldBlock` waits for the next readiness event in `dir` and tries again.
+    fn poll_op<R>(
+        &self,
+        dir: usize,
+        cx: &mut Context<'_>,
+        op: &mut impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
         loop {
             match op(self.get_ref()) {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),
             }
-            ready!(self.poll_after_would_block(WRITE, cx))?;
+            ready!(self.poll_after_would_block(dir, cx))?;
         }
     }
 }
