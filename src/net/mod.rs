@@ -84,6 +84,22 @@ impl Error for Context {
 }
 
 /// Wraps `err` with `what`, keeping its kind.
+/// A non-blocking, close-on-exec TCP socket of `addr`'s family.
+fn tcp_socket(addr: std::net::SocketAddr) -> io::Result<std::os::fd::OwnedFd> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
+    Ok(rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    )?)
+}
+
 pub(crate) fn context(err: io::Error, what: impl fmt::Display) -> io::Error {
     io::Error::new(
         err.kind(),

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
+use rustix::net::{sockopt, SocketFlags};
 
 use super::addr::{each_addr, ToSocketAddrs};
 use super::TcpStream;
@@ -219,17 +219,7 @@ impl Stream for Incoming<'_> {
 }
 
 fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
-    let family = if addr.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
-    let fd = rustix::net::socket_with(
-        family,
-        SocketType::STREAM,
-        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-        None,
-    )?;
+    let fd = super::tcp_socket(addr)?;
     sockopt::set_socket_reuseaddr(&fd, true)?;
     rustix::net::bind(&fd, &addr)?;
     rustix::net::listen(&fd, BACKLOG)?;

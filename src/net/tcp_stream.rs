@@ -4,7 +4,7 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 
-use rustix::net::{sockopt, AddressFamily, SocketFlags, SocketType};
+use rustix::net::sockopt;
 
 use super::addr::{each_addr, ToSocketAddrs};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
@@ -292,17 +292,7 @@ impl TcpStream {
 }
 
 async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
-    let family = if addr.is_ipv4() {
-        AddressFamily::INET
-    } else {
-        AddressFamily::INET6
-    };
-    let fd = rustix::net::socket_with(
-        family,
-        SocketType::STREAM,
-        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-        None,
-    )?;
+    let fd = super::tcp_socket(addr)?;
     match rustix::net::connect(&fd, &addr) {
         Ok(()) => {}
         Err(rustix::io::Errno::INPROGRESS) => {}
