@@ -295,3 +295,39 @@ fn creating_a_socket_outside_a_loop_panics_with_advice() {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let _ = TcpListener::from_std(std_listener);
 }
+
+/// A short read empties the receive buffer, so the next read waits for an event instead
+/// of a system call: data written right after, or much later, still arrives.
+#[test]
+fn reads_after_a_short_read_see_later_data() {
+    bucle::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut buf = [0; 8];
+        for round in 0..100u32 {
+            client.write_all(b"ab").await.unwrap();
+            assert_eq!(server.read(&mut buf).await.unwrap(), 2);
+            client.write_all(b"cd").await.unwrap();
+            assert_eq!(server.read(&mut buf).await.unwrap(), 2);
+            assert_eq!(&buf[..2], b"cd");
+            if round % 10 == 0 {
+                let late = bucle::spawn({
+                    let payload = round.to_le_bytes();
+                    async move {
+                        bucle::sleep(std::time::Duration::from_millis(2)).await;
+                        client.write_all(&payload).await.unwrap();
+                        client
+                    }
+                });
+                assert_eq!(server.read(&mut buf).await.unwrap(), 4);
+                assert_eq!(buf[..4], round.to_le_bytes());
+                client = late.await.unwrap();
+            }
+        }
+        drop(client);
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+    });
+}
