@@ -5,11 +5,11 @@
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::stats::{PollTiming, TaskStats, Timing};
+use super::stats::{PollTiming, TaskStats, Timing, NO_SLOT};
 use super::{panic_message, Id, JoinError, Panic};
 use crate::detector::TaskBlocking;
 use crate::runtime::context;
@@ -22,10 +22,7 @@ const PANICKED: u8 = 2;
 /// The `JoinHandle` was dropped without reading the output.
 const HANDLE_DROPPED: u8 = 4;
 
-/// No registry slot yet: the task has not been polled.
-const NO_SLOT: u32 = u32::MAX;
-
-/// Kept in every task's allocation, so kept small (72 bytes on 64-bit targets): what only
+/// Kept in every task's allocation, so kept small (64 bytes on 64-bit targets): what only
 /// some tasks have (a name, their own detector setting, poll timing) lives out of line in
 /// [`Extras`], allocated only for those tasks.
 pub(crate) struct Meta {
@@ -33,11 +30,8 @@ pub(crate) struct Meta {
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) shared: Arc<Shared>,
     extras: Option<Box<Extras>>,
-    flags: AtomicU8,
-    /// Registry slot, written once by the first poll. A cancel from another thread reads it
-    /// to find the task's waker.
-    slot: AtomicU32,
-    /// State and poll statistics, readable from any thread (`Handle::dump`).
+    /// State and poll statistics, readable from any thread (`Handle::dump`), and the
+    /// task's cancel flags and registry slot, which share the statistics' last word.
     pub(crate) stats: TaskStats,
 }
 
@@ -71,8 +65,6 @@ impl Meta {
             spawned_at,
             shared,
             extras,
-            flags: AtomicU8::new(0),
-            slot: AtomicU32::new(NO_SLOT),
             stats: TaskStats::new(parent),
         }
     }
@@ -100,19 +92,19 @@ impl Meta {
 
     /// Marks the task cancelled; its next poll drops the future instead of polling it.
     pub(crate) fn request_cancel(&self) -> bool {
-        self.flags.fetch_or(CANCEL, Ordering::SeqCst) & CANCEL == 0
+        self.stats.flags.fetch_or(CANCEL, Ordering::SeqCst) & CANCEL == 0
     }
 
     /// The registry slot, or `None` before the first poll.
     pub(crate) fn slot(&self) -> Option<usize> {
-        match self.slot.load(Ordering::Relaxed) {
+        match self.stats.slot.load(Ordering::Relaxed) {
             NO_SLOT => None,
             slot => Some(slot as usize),
         }
     }
 
     pub(crate) fn is_cancel_requested(&self) -> bool {
-        self.flags.load(Ordering::SeqCst) & CANCEL != 0
+        self.stats.flags.load(Ordering::SeqCst) & CANCEL != 0
     }
 
     /// Requests cancellation and makes sure the task runs to see it, from any thread.
@@ -121,7 +113,7 @@ impl Meta {
             return;
         }
         // Ordered after the flag: either the first poll sees the flag, or we see its slot.
-        let slot = match self.slot.load(Ordering::SeqCst) {
+        let slot = match self.stats.slot.load(Ordering::SeqCst) {
             NO_SLOT => return,
             slot => slot as usize,
         };
@@ -142,14 +134,14 @@ impl Meta {
     /// The handle was dropped without reading the output. Returns true if the task had
     /// panicked: the caller then reports the panic, which nobody else will see.
     pub(crate) fn handle_dropped(&self) -> bool {
-        let previous = self.flags.fetch_or(HANDLE_DROPPED, Ordering::SeqCst);
+        let previous = self.stats.flags.fetch_or(HANDLE_DROPPED, Ordering::SeqCst);
         previous & PANICKED != 0
     }
 
     /// Records that the task panicked. Returns true if its handle is already gone: the
     /// caller then reports the panic.
     fn panicked(&self) -> bool {
-        let previous = self.flags.fetch_or(PANICKED, Ordering::SeqCst);
+        let previous = self.stats.flags.fetch_or(PANICKED, Ordering::SeqCst);
         previous & HANDLE_DROPPED != 0
     }
 }
@@ -239,7 +231,7 @@ fn register(meta: &Meta, waker: &Waker) {
     let slot = meta.shared.registry.insert(meta, waker);
     // More than four billion tasks alive at once would exhaust memory long before this.
     let slot = u32::try_from(slot).expect("fewer than 2^32 live tasks");
-    meta.slot.store(slot, Ordering::SeqCst);
+    meta.stats.slot.store(slot, Ordering::SeqCst);
     let slot = slot as usize;
     context::with_current(|core| {
         let core = core.expect("bucle tasks are only polled by their own loop");
@@ -260,5 +252,14 @@ fn unregister(meta: &Meta) {
                 core.detector.task_finished(meta.id, true);
             }
         });
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    /// Every task carries its metadata: growing it grows every task (see chapter 9).
+    #[test]
+    fn task_metadata_stays_at_64_bytes() {
+        assert_eq!(std::mem::size_of::<super::Meta>(), 64);
     }
 }

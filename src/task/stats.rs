@@ -13,7 +13,7 @@
 //! [`Builder::task_timing`](crate::runtime::Builder::task_timing): on in debug builds, off in
 //! release builds, where it would about double the loop's cost of an empty poll.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use super::Id;
@@ -84,7 +84,16 @@ pub(crate) struct TaskStats {
     /// The id of the task whose `JoinHandle` this task's last poll ended waiting on; 0 for
     /// none. Cleared at the start of every poll.
     awaiting: AtomicU64,
+    /// Kept here for the task's metadata (`raw::Meta`), beside `state` so that the three
+    /// share one word: cancel and panic flags.
+    pub(super) flags: AtomicU8,
+    /// The task's registry slot, written once by its first poll; [`NO_SLOT`] before. A
+    /// cancel from another thread reads it to find the task's waker.
+    pub(super) slot: AtomicU32,
 }
+
+/// No registry slot yet: the task has not been polled.
+pub(super) const NO_SLOT: u32 = u32::MAX;
 
 /// Poll timing of one task, kept out of line (in the task's extras) and only where the loop
 /// times polls (`Builder::task_timing`), so untimed tasks do not carry it.
@@ -107,6 +116,8 @@ impl TaskStats {
             state: AtomicU8::new(SCHEDULED),
             polls: AtomicU64::new(0),
             awaiting: AtomicU64::new(0),
+            flags: AtomicU8::new(0),
+            slot: AtomicU32::new(NO_SLOT),
         }
     }
 
