@@ -26,6 +26,16 @@ async fn echo_server() -> io::Result<SocketAddr> {
     Ok(addr)
 }
 
+/// A client stream and the server stream accepted for it, on loopback.
+async fn connected_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
 #[test]
 fn connect_accept_addresses_and_nodelay() {
     bucle::run(async {
@@ -100,11 +110,7 @@ fn echo_with_bufreader_lines() {
 #[test]
 fn half_close_lets_the_peer_finish_reading_and_still_answer() {
     bucle::run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected_pair().await;
         client.write_all(b"request").await.unwrap();
         client.close().await.unwrap();
         let mut got = Vec::new();
@@ -121,11 +127,7 @@ fn half_close_lets_the_peer_finish_reading_and_still_answer() {
 #[test]
 fn a_closed_peer_is_eof_then_an_error_value() {
     bucle::run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = listener.accept().await.unwrap();
+        let (mut client, server) = connected_pair().await;
         drop(server);
         assert_eq!(client.read(&mut [0; 8]).await.unwrap(), 0);
         // Writing to a closed peer eventually fails with a reset or broken pipe.
@@ -296,16 +298,12 @@ fn creating_a_socket_outside_a_loop_panics_with_advice() {
     let _ = TcpListener::from_std(std_listener);
 }
 
-/// A short read empties the receive buffer, so the next read waits for an event instead
-/// of a system call: data written right after, or much later, still arrives.
+/// Reads that came back short (the receive buffer emptied) are followed by data written
+/// right after and much later: each arrives, none waits for an event already consumed.
 #[test]
 fn reads_after_a_short_read_see_later_data() {
     bucle::run(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (mut server, _) = listener.accept().await.unwrap();
+        let (mut client, mut server) = connected_pair().await;
         let mut buf = [0; 8];
         for round in 0..100u32 {
             client.write_all(b"ab").await.unwrap();
