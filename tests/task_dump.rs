@@ -145,6 +145,63 @@ fn a_task_awaiting_another_names_it() {
 }
 
 #[test]
+fn a_finished_wait_is_no_longer_reported() {
+    bucle::run(async {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let inner = bucle::spawn(async move {
+            let _ = rx.await;
+        });
+        let inner_id = inner.id();
+        let outer = bucle::spawn(async move {
+            let _ = inner.await;
+            // Polled again, now waiting on something that is not a task.
+            std::future::pending::<()>().await;
+        });
+        bucle::yield_now().await;
+        let info = |dump: bucle::task::Dump| {
+            dump.tasks()
+                .iter()
+                .find(|t| t.id() == outer.id())
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(
+            info(bucle::Handle::current().dump()).awaiting(),
+            Some(inner_id)
+        );
+        tx.send(()).unwrap();
+        for _ in 0..3 {
+            bucle::yield_now().await;
+        }
+        let after = info(bucle::Handle::current().dump());
+        assert!(after.polls() >= 2, "the outer task ran again");
+        assert_eq!(after.awaiting(), None);
+        outer.cancel();
+    });
+}
+
+#[test]
+fn unnamed_tasks_keep_their_parent_and_spawn_site() {
+    bucle::run(async {
+        let (parent, (child, child_parent, site)) = bucle::spawn(async {
+            let me = task::current().id();
+            let child = bucle::spawn(async {
+                let info = task::current();
+                (info.id(), info.parent(), info.spawned_at())
+            })
+            .await
+            .unwrap();
+            (me, child)
+        })
+        .await
+        .unwrap();
+        assert_ne!(parent, child);
+        assert_eq!(child_parent, Some(parent));
+        assert_eq!(site.file(), file!());
+    });
+}
+
+#[test]
 fn the_tree_nests_children_under_their_parent() {
     bucle::run(async {
         let root = task::Builder::new().name("root").spawn(async {

@@ -181,7 +181,7 @@ impl Watched {
         BlockingReport {
             lint,
             level: self.settings.level(lint),
-            task_id: (task != 0).then(|| Id::from_u64(task)),
+            task_id: Id::from_u64(task),
             task_name: (task != 0).then(|| self.name_of(task)).flatten(),
             spawned_at: site,
             duration: Duration::from_nanos(duration_ns),

@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::pin;
+use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -98,8 +99,9 @@ pub(crate) struct Core {
     /// `call_soon` callbacks, run once per tick in FIFO order.
     callbacks: RefCell<VecDeque<Callback>>,
     pub(crate) timers: RefCell<Timers>,
-    /// The task being polled: its id and registry slot.
-    pub(crate) current: Cell<Option<(Id, usize)>>,
+    /// The metadata of the task being polled, set around each `Runnable::run` (see
+    /// [`Core::running_task`]).
+    running: Cell<Option<NonNull<Meta>>>,
     pub(crate) clock: Clock,
     events: RefCell<polling::Events>,
     /// Tasks run since I/O was last polled; I/O is polled at least every `event_interval`.
@@ -172,7 +174,7 @@ impl Core {
             ready: RefCell::new(VecDeque::with_capacity(256)),
             callbacks: RefCell::new(VecDeque::new()),
             timers: RefCell::new(Timers::default()),
-            current: Cell::new(None),
+            running: Cell::new(None),
             clock,
             events: RefCell::new(polling::Events::new()),
             ran_since_io: Cell::new(0),
@@ -259,16 +261,37 @@ impl Core {
     /// Polls one task. Everything the loop measures or guards per poll belongs here.
     fn run_task(&self, runnable: Runnable<Meta>) {
         let meta = runnable.metadata();
-        // Before the first poll registers the task there is no slot yet; `usize::MAX` finds
-        // nothing in the registry.
-        self.current
-            .set(Some((meta.id, meta.slot().unwrap_or(usize::MAX))));
         let probe = self
             .detector
-            .begin(Some((meta.id, meta.blocking(), meta.spawned_at)));
-        runnable.run();
+            .begin(Some((meta.id, meta.blocking(), meta.spawned_at())));
+        self.run_marked(runnable);
         drop(probe);
-        self.current.set(None);
+    }
+
+    /// Runs a task with its metadata marked as the running task's, the only way the loop
+    /// runs one: a task's future finds its metadata there (`raw::TaskFuture`), and is only
+    /// ever polled and dropped inside `Runnable::run`.
+    fn run_marked(&self, runnable: Runnable<Meta>) {
+        let previous = self
+            .running
+            .replace(Some(NonNull::from(runnable.metadata())));
+        runnable.run();
+        self.running.set(previous);
+    }
+
+    /// Runs `f` with the metadata of the task being polled, or `None` outside a task.
+    pub(crate) fn with_running_task<R>(&self, f: impl FnOnce(Option<&Meta>) -> R) -> R {
+        // SAFETY: `run_marked` stores a pointer into the task's allocation just before
+        // `Runnable::run` and puts the previous value back right after; `run` keeps that
+        // allocation alive while it runs, so a stored pointer is valid. `f` is called from
+        // code the run is executing (the loop thread is inside it), so the run, and with it
+        // the allocation, outlasts the call, and the borrow cannot escape `f`.
+        f(self.running.get().map(|meta| unsafe { meta.as_ref() }))
+    }
+
+    /// The id of the task being polled.
+    pub(crate) fn running_task_id(&self) -> Option<Id> {
+        self.with_running_task(|meta| meta.map(|meta| meta.id))
     }
 
     /// Waits for I/O, the next timer or a remote wake, whichever comes first.
@@ -399,7 +422,7 @@ impl Core {
                     break;
                 };
                 runnable.metadata().request_cancel();
-                runnable.run();
+                self.run_marked(runnable);
                 ran = true;
             }
             let timers = self.timers.borrow_mut().clear();

@@ -18,12 +18,9 @@ use crate::runtime::core::Shared;
 pub(crate) fn note_awaiting(target: Id) {
     context::with_current(|core| {
         let Some(core) = core else { return };
-        let Some((_, slot)) = core.current.get() else {
-            return;
-        };
-        core.shared
-            .registry
-            .with_meta(slot, |meta| meta.stats.awaits(target));
+        if let Some(slot) = core.with_running_task(|meta| meta?.slot()) {
+            core.shared.registry.note_awaiting(slot, target);
+        }
     });
 }
 

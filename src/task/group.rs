@@ -441,7 +441,7 @@ where
                     message,
                     meta.id,
                     meta.name().cloned(),
-                    meta.spawned_at,
+                    meta.spawned_at(),
                 ))
             }
         };
@@ -478,7 +478,7 @@ fn drop_into<F, E>(mut future: Pin<&mut Option<F>>, meta: &Meta, group: &State<E
             message,
             meta.id,
             meta.name().cloned(),
-            meta.spawned_at,
+            meta.spawned_at(),
         )));
     }
 }

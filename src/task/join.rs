@@ -113,7 +113,7 @@ impl<T> JoinHandle<T> {
     /// ```
     #[track_caller]
     pub fn spawned_at(&self) -> &'static Location<'static> {
-        self.meta().spawned_at
+        self.meta().spawned_at()
     }
 }
 

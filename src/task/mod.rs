@@ -17,6 +17,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::num::NonZeroU64;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,17 +57,19 @@ use raw::{Meta, TaskFuture};
 /// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Id(u64);
+pub struct Id(NonZeroU64);
 
 static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Id {
     pub(crate) fn next() -> Id {
-        Id(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed))
+        // Starts at 1; wrapping around would take centuries of spawning.
+        Id::from_u64(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)).expect("task ids never wrap")
     }
 
-    pub(crate) fn from_u64(id: u64) -> Id {
-        Id(id)
+    /// The id numbered `id`; `None` for 0, which no task has (so `Option<Id>` is one word).
+    pub(crate) fn from_u64(id: u64) -> Option<Id> {
+        NonZeroU64::new(id).map(Id)
     }
 
     /// The id as a number.
@@ -77,7 +80,7 @@ impl Id {
     /// # });
     /// ```
     pub fn as_u64(self) -> u64 {
-        self.0
+        self.0.get()
     }
 }
 
@@ -308,7 +311,7 @@ where
     F: Future + 'a,
     F::Output: 'static,
 {
-    let parent = core.current.get().map(|(id, _)| id);
+    let parent = core.running_task_id();
     let meta = Meta::new(name, blocking, spawned_at, core.shared.clone(), parent);
     // SAFETY: `spawn_unchecked` asks that a future which is not `Send` be polled and dropped
     // only on its own thread. The runnable is only ever run by `core`'s loop, on this thread
@@ -321,7 +324,7 @@ where
     let (runnable, task) = unsafe {
         async_task::Builder::new()
             .metadata(meta)
-            .spawn_unchecked(move |meta| TaskFuture::new(meta, make(meta)), schedule)
+            .spawn_unchecked(move |meta| TaskFuture::new(make(meta)), schedule)
     };
     core.ready.borrow_mut().push_back(runnable);
     JoinHandle::new(task)
@@ -357,7 +360,7 @@ where
         return Err(crate::runtime::LoopClosed(()));
     }
     let parent = context::with_current(|core| match core {
-        Some(core) if Arc::ptr_eq(&core.shared, shared) => core.current.get().map(|(id, _)| id),
+        Some(core) if Arc::ptr_eq(&core.shared, shared) => core.running_task_id(),
         _ => None,
     });
     let meta = Meta::new(name, blocking, spawned_at, shared.clone(), parent);
@@ -367,7 +370,7 @@ where
     let (runnable, task) = unsafe {
         async_task::Builder::new()
             .metadata(meta)
-            .spawn_unchecked(move |meta| TaskFuture::new(meta, future), schedule)
+            .spawn_unchecked(move |_| TaskFuture::new(future), schedule)
     };
     let runnable = context::with_current(|core| match core {
         Some(core) if Arc::ptr_eq(&core.shared, shared) => {
@@ -420,20 +423,24 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
-    pub(crate) fn from_meta(meta: &raw::Meta) -> TaskInfo {
+    pub(crate) fn from_meta(
+        meta: &raw::Meta,
+        parent: Option<Id>,
+        awaiting: Option<Id>,
+    ) -> TaskInfo {
         let stats = &meta.stats;
         let timing = meta.timing();
         TaskInfo {
             id: meta.id,
             name: meta.name().cloned(),
-            spawned_at: meta.spawned_at,
-            parent: stats.parent(),
+            spawned_at: meta.spawned_at(),
+            parent,
             state: stats.state(),
             polls: stats.polls(),
             busy: stats.busy(timing),
             longest_poll: stats.longest_poll(timing),
             running_for: stats.running_for(timing),
-            awaiting: stats.awaiting(),
+            awaiting,
         }
     }
 
@@ -633,8 +640,8 @@ pub fn current() -> TaskInfo {
 pub fn try_current() -> Option<TaskInfo> {
     context::with_current(|core| {
         let core = core?;
-        let (_, slot) = core.current.get()?;
-        core.shared.registry.with_meta(slot, TaskInfo::from_meta)
+        let slot = core.with_running_task(|meta| meta?.slot())?;
+        core.shared.registry.info(slot)
     })
 }
 

@@ -3,8 +3,11 @@
 //! cancellation, and its entry in the loop's registry.
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::num::NonZeroUsize;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -13,7 +16,7 @@ use super::stats::{PollTiming, TaskStats, Timing, NO_SLOT};
 use super::{panic_message, Id, JoinError, Panic};
 use crate::detector::TaskBlocking;
 use crate::runtime::context;
-use crate::runtime::core::{Remote, Shared};
+use crate::runtime::core::{Core, Remote, Shared};
 
 /// Cancellation has been requested.
 const CANCEL: u8 = 1;
@@ -22,14 +25,14 @@ const PANICKED: u8 = 2;
 /// The `JoinHandle` was dropped without reading the output.
 const HANDLE_DROPPED: u8 = 4;
 
-/// Kept in every task's allocation, so kept small (64 bytes on 64-bit targets): what only
+/// Kept in every task's allocation, so kept small (40 bytes on 64-bit targets): what only
 /// some tasks have (a name, their own detector setting, poll timing) lives out of line in
 /// [`Extras`], allocated only for those tasks.
 pub(crate) struct Meta {
     pub(crate) id: Id,
-    pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) shared: Arc<Shared>,
-    extras: Option<Box<Extras>>,
+    /// The spawn site, or the extras (which then hold it).
+    origin: Origin,
     /// State and poll statistics, readable from any thread (`Handle::dump`), and the
     /// task's cancel flags and registry slot, which share the statistics' last word.
     pub(crate) stats: TaskStats,
@@ -37,6 +40,7 @@ pub(crate) struct Meta {
 
 /// What only some tasks carry.
 struct Extras {
+    spawned_at: &'static Location<'static>,
     name: Option<Arc<str>>,
     /// The task's own blocking-detector setting (`task::Builder::allow_blocking`...).
     blocking: TaskBlocking,
@@ -52,39 +56,45 @@ impl Meta {
         shared: Arc<Shared>,
         parent: Option<Id>,
     ) -> Meta {
-        let extras = (name.is_some() || blocking != TaskBlocking::Default || shared.task_timing)
-            .then(|| {
-                Box::new(Extras {
-                    name,
-                    blocking,
-                    timing: PollTiming::default(),
-                })
-            });
+        let origin = if name.is_some() || blocking != TaskBlocking::Default || shared.task_timing {
+            Origin::with_extras(Box::new(Extras {
+                spawned_at,
+                name,
+                blocking,
+                timing: PollTiming::default(),
+            }))
+        } else {
+            Origin::site(spawned_at)
+        };
         Meta {
             id: Id::next(),
-            spawned_at,
             shared,
-            extras,
+            origin,
             stats: TaskStats::new(parent),
         }
     }
 
+    /// Where the task was spawned.
+    pub(crate) fn spawned_at(&self) -> &'static Location<'static> {
+        self.origin.spawned_at()
+    }
+
     /// The task's name, if it was given one.
     pub(crate) fn name(&self) -> Option<&Arc<str>> {
-        self.extras.as_ref()?.name.as_ref()
+        self.origin.extras()?.name.as_ref()
     }
 
     /// The task's own blocking-detector setting.
     pub(crate) fn blocking(&self) -> TaskBlocking {
-        self.extras
-            .as_ref()
+        self.origin
+            .extras()
             .map_or(TaskBlocking::Default, |extras| extras.blocking)
     }
 
     /// The task's timing record and the loop's time origin, if task polls are timed
     /// (`Builder::task_timing`).
     pub(crate) fn timing(&self) -> Timing<'_> {
-        let extras = self.extras.as_deref()?;
+        let extras = self.origin.extras()?;
         self.shared
             .task_timing
             .then_some((&extras.timing, self.shared.epoch))
@@ -146,112 +156,194 @@ impl Meta {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future `async-task` runs for a task: the user's future, with panics caught and
-    /// cancellation applied at poll time, on the loop thread. Its registry entry is
-    /// removed when it is dropped.
-    pub(crate) struct TaskFuture<'a, F> {
-        #[pin]
-        future: Option<F>,
-        meta: &'a Meta,
+/// A task's spawn site and, for the tasks that have them, its extras, in one word: either a
+/// `&'static Location` or a `Box<Extras>` that holds the location, told apart by the
+/// pointer's lowest bit, which both types' alignment leaves clear.
+struct Origin(NonNull<u8>);
+
+/// Set in an [`Origin`] that points to a `Box<Extras>`.
+const EXTRAS_TAG: usize = 1;
+
+const _: () = assert!(align_of::<Location<'static>>() > EXTRAS_TAG);
+const _: () = assert!(align_of::<Extras>() > EXTRAS_TAG);
+
+// SAFETY: an `Origin` owns its `Extras` (like a `Box`) or shares a `&'static Location`;
+// both `Extras` and `Location` are `Send + Sync`, and the pointer is never written after
+// construction.
+unsafe impl Send for Origin {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Origin {}
+
+impl Origin {
+    fn site(spawned_at: &'static Location<'static>) -> Origin {
+        Origin(NonNull::from(spawned_at).cast())
     }
 
-    impl<'a, F> PinnedDrop for TaskFuture<'a, F> {
-        fn drop(this: Pin<&mut Self>) {
-            unregister(this.meta);
+    fn with_extras(extras: Box<Extras>) -> Origin {
+        let pointer = NonNull::from(Box::leak(extras)).cast::<u8>();
+        Origin(pointer.map_addr(|addr| addr | EXTRAS_TAG))
+    }
+
+    /// The extras, if this origin holds them.
+    fn extras(&self) -> Option<&Extras> {
+        self.boxed_extras()
+            // SAFETY: a tagged pointer came from `Box::leak` in `Origin::with_extras` and is freed
+            // only by `drop`, so it is valid for as long as `self` is borrowed.
+            .map(|extras| unsafe { extras.as_ref() })
+    }
+
+    fn boxed_extras(&self) -> Option<NonNull<Extras>> {
+        (self.0.addr().get() & EXTRAS_TAG != 0).then(|| {
+            // Clearing the tag of an aligned, non-null address leaves it non-null.
+            self.0
+                .map_addr(|addr| NonZeroUsize::new(addr.get() & !EXTRAS_TAG).expect("non-null"))
+                .cast::<Extras>()
+        })
+    }
+
+    fn spawned_at(&self) -> &'static Location<'static> {
+        match self.extras() {
+            Some(extras) => extras.spawned_at,
+            // SAFETY: an untagged pointer is the `&'static Location` given to `Origin::site`.
+            None => unsafe { self.0.cast::<Location<'static>>().as_ref() },
         }
     }
 }
 
-impl<'a, F> TaskFuture<'a, F> {
-    pub(crate) fn new(meta: &'a Meta, future: F) -> Self {
+impl Drop for Origin {
+    fn drop(&mut self) {
+        if let Some(extras) = self.boxed_extras() {
+            // SAFETY: the pointer came from `Box::leak` in `Origin::with_extras` and this is the
+            // only place that frees it, once.
+            drop(unsafe { Box::from_raw(extras.as_ptr()) });
+        }
+    }
+}
+
+/// The future `async-task` runs for a task: the user's future, with panics caught and
+/// cancellation applied at poll time, on the loop thread. When it is dropped (by the run
+/// that completes or cancels the task) it drops the user's future, containing a panic in
+/// its destructor, and removes the task's registry entry.
+///
+/// It is no larger than the user's future: it keeps no pointer to the task's metadata (the
+/// loop marks the running task's metadata around every run, `Core::with_running_task`, and
+/// this future is only polled and dropped inside a run), and no `Option` to drop the user's
+/// future early, which would cost a word for most `async` blocks.
+pub(crate) struct TaskFuture<F> {
+    /// Pinned whenever `self` is, and dropped in place by `drop`, never moved.
+    future: ManuallyDrop<F>,
+}
+
+impl<F> TaskFuture<F> {
+    pub(crate) fn new(future: F) -> Self {
         TaskFuture {
-            future: Some(future),
-            meta,
+            future: ManuallyDrop::new(future),
         }
     }
 }
 
-impl<F: Future> Future for TaskFuture<'_, F> {
+/// Runs `f` with the loop and the metadata of the task it is running: the task whose
+/// future calls this.
+fn with_running_meta<R>(f: impl FnOnce(&Core, &Meta) -> R) -> R {
+    context::with_current(|core| {
+        let core = core.expect("bucle tasks are only polled and dropped by their own loop");
+        core.with_running_task(|meta| {
+            let meta = meta.expect("bucle tasks are only polled and dropped inside a run");
+            f(core, meta)
+        })
+    })
+}
+
+impl<F: Future> Future for TaskFuture<F> {
     type Output = Result<F::Output, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let meta: &Meta = this.meta;
-        if meta.slot().is_none() {
-            register(meta, cx.waker());
-        }
-        if meta.is_cancel_requested() {
-            drop_contained(this.future.as_mut());
-            return Poll::Ready(Err(JoinError::Cancelled));
-        }
-        let Some(future) = this.future.as_mut().as_pin_mut() else {
-            // async-task never polls a completed task.
-            unreachable!("bucle task polled after completion");
-        };
-        let timing = meta.timing();
-        let started = meta.stats.poll_begins(timing);
-        let result = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-        meta.stats
-            .poll_ends(timing, started, !matches!(result, Ok(Poll::Pending)));
-        match result {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => {
-                drop_contained(this.future.as_mut());
-                Poll::Ready(Ok(output))
+        // SAFETY: structural pinning of `future`: it is never moved out of `self`, only
+        // polled here and dropped in place by `drop`, and `TaskFuture` has no `Unpin` impl of
+        // its own that could let a pinned `F` move.
+        let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
+        with_running_meta(|core, meta| {
+            if meta.slot().is_none() {
+                register(core, meta, cx.waker());
             }
-            Err(payload) => {
-                drop_contained(this.future.as_mut());
-                let message = panic_message(&*payload).to_owned();
-                let panic = Panic::new(
-                    payload,
-                    message,
-                    meta.id,
-                    meta.name().cloned(),
-                    meta.spawned_at,
-                );
-                if meta.panicked() {
-                    panic.report_unretrieved();
+            if meta.is_cancel_requested() {
+                // The run drops this future right after, and with it the user's.
+                return Poll::Ready(Err(JoinError::Cancelled));
+            }
+            let timing = meta.timing();
+            let started = meta.stats.poll_begins(timing);
+            let result = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+            meta.stats
+                .poll_ends(timing, started, !matches!(result, Ok(Poll::Pending)));
+            match result {
+                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+                Err(payload) => {
+                    let message = panic_message(&*payload).to_owned();
+                    let panic = Panic::new(
+                        payload,
+                        message,
+                        meta.id,
+                        meta.name().cloned(),
+                        meta.spawned_at(),
+                    );
+                    if meta.panicked() {
+                        panic.report_unretrieved();
+                    }
+                    Poll::Ready(Err(JoinError::Panicked(panic)))
                 }
-                Poll::Ready(Err(JoinError::Panicked(panic)))
             }
-        }
+        })
     }
 }
 
-/// Drops the user's future now, on the loop thread; a panic in its destructor is contained.
-fn drop_contained<F>(mut future: Pin<&mut Option<F>>) {
-    if panic::catch_unwind(AssertUnwindSafe(|| future.set(None))).is_err() {
-        eprintln!("bucle: a task's future panicked while being dropped; the panic was contained");
+impl<F> Drop for TaskFuture<F> {
+    fn drop(&mut self) {
+        // SAFETY: the only drop of `future`, in place (which keeps the pinning promise), and
+        // `self` is not used again.
+        let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            ManuallyDrop::drop(&mut self.future)
+        }));
+        if dropped.is_err() {
+            eprintln!(
+                "bucle: a task's future panicked while being dropped; the panic was contained"
+            );
+        }
+        // The loop drops task futures inside a run only (see `Core::run_marked`). Were one
+        // dropped elsewhere, its registry entry would stay, holding a waker that keeps the
+        // task's memory alive, until the loop goes: a leak, never a dangling entry.
+        context::with_current(|core| {
+            let Some(core) = core else { return };
+            core.with_running_task(|meta| {
+                debug_assert!(
+                    meta.is_some(),
+                    "a bucle task future was dropped outside a run"
+                );
+                if let Some(meta) = meta {
+                    unregister(core, meta);
+                }
+            });
+        });
     }
 }
 
 /// Enters a task in its loop's registry, at its first poll.
-fn register(meta: &Meta, waker: &Waker) {
+fn register(core: &Core, meta: &Meta, waker: &Waker) {
     let slot = meta.shared.registry.insert(meta, waker);
     // More than four billion tasks alive at once would exhaust memory long before this.
     let slot = u32::try_from(slot).expect("fewer than 2^32 live tasks");
     meta.stats.slot.store(slot, Ordering::SeqCst);
-    let slot = slot as usize;
-    context::with_current(|core| {
-        let core = core.expect("bucle tasks are only polled by their own loop");
-        core.current.set(Some((meta.id, slot)));
-        core.detector.task_started(meta.id, meta.name());
-    });
+    core.detector.task_started(meta.id, meta.name());
 }
 
 /// Removes a task from its loop's registry when its future goes.
-fn unregister(meta: &Meta) {
+fn unregister(core: &Core, meta: &Meta) {
     let Some(slot) = meta.slot() else {
         return;
     };
     meta.shared.registry.remove(slot, meta.id);
     if meta.name().is_some() {
-        context::with_current(|core| {
-            if let Some(core) = core {
-                core.detector.task_finished(meta.id, true);
-            }
-        });
+        core.detector.task_finished(meta.id, true);
     }
 }
 
@@ -259,7 +351,7 @@ fn unregister(meta: &Meta) {
 mod tests {
     /// Every task carries its metadata: growing it grows every task (see chapter 9).
     #[test]
-    fn task_metadata_stays_at_64_bytes() {
-        assert_eq!(std::mem::size_of::<super::Meta>(), 64);
+    fn task_metadata_stays_at_40_bytes() {
+        assert_eq!(std::mem::size_of::<super::Meta>(), 40);
     }
 }

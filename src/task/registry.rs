@@ -25,6 +25,19 @@ struct Entry {
     /// Holds a reference to the task, which keeps its allocation (and so `meta`) alive.
     waker: Waker,
     meta: NonNull<Meta>,
+    /// The task that spawned this one, moved here from the metadata by the first poll.
+    parent: Option<Id>,
+    /// What the task's poll ended waiting on, if it was a `JoinHandle`. Kept here rather
+    /// than in every task's metadata: only started tasks can wait, and it is written under
+    /// the lock anyway.
+    awaiting: Option<Awaiting>,
+}
+
+/// The task `target`, awaited through its `JoinHandle` by the poll numbered `poll`.
+#[derive(Clone, Copy)]
+struct Awaiting {
+    target: Id,
+    poll: u64,
 }
 
 // SAFETY: `meta` points into the task's allocation, which the entry's own `waker` keeps
@@ -39,6 +52,16 @@ impl Entry {
         // protects from removal.
         unsafe { self.meta.as_ref() }
     }
+
+    fn info(&self) -> TaskInfo {
+        let meta = self.meta();
+        // A wait noted by an earlier poll is over: the task has been polled since.
+        let awaiting = self
+            .awaiting
+            .filter(|awaiting| awaiting.poll == meta.stats.polls())
+            .map(|awaiting| awaiting.target);
+        TaskInfo::from_meta(meta, self.parent, awaiting)
+    }
 }
 
 impl Registry {
@@ -51,9 +74,12 @@ impl Registry {
 
     /// Enters a task at its first poll; returns its slot.
     pub(crate) fn insert(&self, meta: &Meta, waker: &Waker) -> usize {
+        let parent = meta.stats.take_parent();
         self.lock().insert(Entry {
             waker: waker.clone(),
             meta: NonNull::from(meta),
+            parent,
+            awaiting: None,
         })
     }
 
@@ -82,18 +108,22 @@ impl Registry {
         self.lock().iter().map(|(_, e)| e.waker.clone()).collect()
     }
 
-    /// Reads the metadata of the task at `slot`.
-    pub(crate) fn with_meta<R>(&self, slot: usize, f: impl FnOnce(&Meta) -> R) -> Option<R> {
-        self.lock().get(slot).map(|entry| f(entry.meta()))
+    /// Records that the running poll of the task at `slot` ends waiting on task `target`.
+    pub(crate) fn note_awaiting(&self, slot: usize, target: Id) {
+        if let Some(entry) = self.lock().get_mut(slot) {
+            let poll = entry.meta().stats.polls();
+            entry.awaiting = Some(Awaiting { target, poll });
+        }
+    }
+
+    /// What is known of the task at `slot`.
+    pub(crate) fn info(&self, slot: usize) -> Option<TaskInfo> {
+        self.lock().get(slot).map(Entry::info)
     }
 
     /// A listing of every registered task, by id.
     pub(crate) fn snapshot(&self) -> Vec<TaskInfo> {
-        let mut tasks: Vec<TaskInfo> = self
-            .lock()
-            .iter()
-            .map(|(_, entry)| TaskInfo::from_meta(entry.meta()))
-            .collect();
+        let mut tasks: Vec<TaskInfo> = self.lock().iter().map(|(_, entry)| entry.info()).collect();
         tasks.sort_by_key(TaskInfo::id);
         tasks
     }
@@ -104,5 +134,14 @@ impl Registry {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.lock().is_empty()
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    /// Every started task has an entry (see chapter 9).
+    #[test]
+    fn a_registry_entry_stays_at_48_bytes() {
+        assert_eq!(std::mem::size_of::<super::Entry>(), 48);
     }
 }

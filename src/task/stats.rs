@@ -77,19 +77,18 @@ impl std::fmt::Display for TaskState {
 /// One task's record, kept in its metadata: written by its loop thread, read by anyone
 /// through the loop's registry. Kept small: every task carries one.
 pub(crate) struct TaskStats {
-    /// The id of the task that spawned this one, 0 if it was not spawned from a task.
-    parent: u64,
     state: AtomicU8,
-    polls: AtomicU64,
-    /// The id of the task whose `JoinHandle` this task's last poll ended waiting on; 0 for
-    /// none. Cleared at the start of every poll.
-    awaiting: AtomicU64,
     /// Kept here for the task's metadata (`raw::Meta`), beside `state` so that the three
     /// share one word: cancel and panic flags.
     pub(super) flags: AtomicU8,
     /// The task's registry slot, written once by its first poll; [`NO_SLOT`] before. A
     /// cancel from another thread reads it to find the task's waker.
     pub(super) slot: AtomicU32,
+    /// Two uses in one word, one after the other. Until the first poll: the id of the task
+    /// that spawned this one (0 for none), which the first poll moves into the task's
+    /// registry entry ([`TaskStats::take_parent`]), where listings read it. From then on:
+    /// how many polls have begun.
+    polls: AtomicU64,
 }
 
 /// No registry slot yet: the task has not been polled.
@@ -112,17 +111,17 @@ pub(crate) type Timing<'a> = Option<(&'a PollTiming, Instant)>;
 impl TaskStats {
     pub(crate) fn new(parent: Option<Id>) -> TaskStats {
         TaskStats {
-            parent: parent.map_or(0, Id::as_u64),
             state: AtomicU8::new(SCHEDULED),
-            polls: AtomicU64::new(0),
-            awaiting: AtomicU64::new(0),
             flags: AtomicU8::new(0),
             slot: AtomicU32::new(NO_SLOT),
+            polls: AtomicU64::new(parent.map_or(0, Id::as_u64)),
         }
     }
 
-    pub(crate) fn parent(&self) -> Option<Id> {
-        (self.parent != 0).then(|| Id::from_u64(self.parent))
+    /// Takes the spawning task's id out, leaving the poll count at zero. Called once, by
+    /// the first poll (loop thread) as it registers the task, before any poll begins.
+    pub(crate) fn take_parent(&self) -> Option<Id> {
+        Id::from_u64(self.polls.swap(0, Ordering::Relaxed))
     }
 
     /// The task was woken: it now waits in a ready queue. Any thread.
@@ -135,7 +134,6 @@ impl TaskStats {
     #[inline]
     pub(crate) fn poll_begins(&self, timing: Timing<'_>) -> Option<Instant> {
         self.state.store(RUNNING, Ordering::Relaxed);
-        self.awaiting.store(0, Ordering::Relaxed);
         // Single writer: a load and a store, no locked read-modify-write.
         let polls = self.polls.load(Ordering::Relaxed);
         self.polls.store(polls + 1, Ordering::Relaxed);
@@ -167,15 +165,11 @@ impl TaskStats {
         }
     }
 
-    /// The running poll is about to return Pending while waiting on task `target`.
-    pub(crate) fn awaits(&self, target: Id) {
-        self.awaiting.store(target.as_u64(), Ordering::Relaxed);
-    }
-
     pub(crate) fn state(&self) -> TaskState {
         TaskState::from_u8(self.state.load(Ordering::Relaxed))
     }
 
+    /// Polls begun so far; meaningful once the task is registered (its first poll).
     pub(crate) fn polls(&self) -> u64 {
         self.polls.load(Ordering::Relaxed)
     }
@@ -196,12 +190,5 @@ impl TaskStats {
         }
         let started = Duration::from_nanos(record.poll_started_ns.load(Ordering::Relaxed));
         Some(epoch.elapsed().saturating_sub(started))
-    }
-
-    pub(crate) fn awaiting(&self) -> Option<Id> {
-        match self.awaiting.load(Ordering::Relaxed) {
-            0 => None,
-            id => Some(Id::from_u64(id)),
-        }
     }
 }
