@@ -258,12 +258,6 @@ impl<T: AsFd> Async<T> {
             .poll_ready_level(&self.shared.reactor, WRITE, cx)
     }
 
-    /// Waits for a readiness event in `dir` after an operation returned `WouldBlock`: no
-    /// system call, since the failed operation proved the descriptor not ready.
-    fn poll_after_would_block(&self, dir: usize, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(&self.shared.reactor, dir, cx)
-    }
-
     /// Runs the non-blocking read-side operation `op` until it returns something other than
     /// `WouldBlock`, waiting for readability in between.
     ///
@@ -330,11 +324,14 @@ impl<T: AsFd> Async<T> {
         op: &mut impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
+            // Read before the attempt: an event after this point makes the wait below
+            // return at once, so none is missed; one before it does not cost a retry.
+            let tick = self.source.tick(dir);
             match op(self.get_ref()) {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),
             }
-            ready!(self.poll_after_would_block(dir, cx))?;
+            ready!(self.source.poll_ready(&self.shared.reactor, dir, tick, cx))?;
         }
     }
 }

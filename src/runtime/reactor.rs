@@ -3,20 +3,22 @@
 //! Each registered file descriptor is a [`Source`] with one waker slot per direction.
 //!
 //! Where the poller supports it (epoll, kqueue), descriptors are registered once, for both
-//! directions, in edge-triggered mode: an event marks its directions ready and wakes their
-//! waiters, and waiting costs no system call at all. A task consumes the readiness, tries its
-//! operation, and only after `WouldBlock` waits again, so an edge is never missed: any data
-//! that arrives after the failed attempt produces a new edge.
+//! directions, in edge-triggered mode: an event wakes the waiters of its directions, and
+//! waiting costs no system call at all. An edge is never missed: each source counts the
+//! events of each direction (its *tick*), and an operation reads the tick before it tries
+//! its system call; after `WouldBlock` it waits only if no event has come since that read.
+//! An event that arrived before the operation began (the one that woke the task, say) is
+//! already accounted for by the operation's own attempt, so it costs no second, failing
+//! system call.
 //!
 //! Elsewhere the poller works in oneshot mode: an event disarms the descriptor, and interest
 //! is re-armed only while some task waits on it, so an idle connection costs no wakeups.
 //!
 //! A poll that finds its direction already armed for the same task skips the `epoll_ctl`
-//! call, so split halves and spurious wakes cost no syscall. A readiness event that nobody has
-//! consumed yet is remembered (`ready`) and handed to the next poll; since the poller is
+//! call, so split halves and spurious wakes cost no syscall. Since the poller is
 //! level-triggered underneath the oneshot, re-arming a descriptor that is still readable
-//! reports it again at once, so no readiness is ever lost between a failed `read` and the
-//! next poll.
+//! reports it again at once, so no readiness is lost between a failed `read` and the next
+//! poll.
 //!
 //! The source table lives behind a mutex because I/O objects are `Send`: one may be dropped,
 //! and so deregistered, on any thread. The loop takes that lock once per batch of events.
@@ -24,7 +26,7 @@
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -50,6 +52,9 @@ pub(crate) struct Reactor {
 pub(crate) struct Source {
     raw: RawFd,
     key: usize,
+    /// Readiness events seen so far, per direction: written under `state`'s lock, read
+    /// without it before an operation ([`Source::tick`]).
+    ticks: [AtomicUsize; 2],
     state: Mutex<[Direction; 2]>,
 }
 
@@ -57,8 +62,6 @@ pub(crate) struct Source {
 struct Direction {
     /// The task waiting for this direction, if any.
     waker: Option<Waker>,
-    /// An event arrived that no poll has consumed yet.
-    ready: bool,
     /// The poller holds interest in this direction (oneshot: until the next event).
     armed: bool,
 }
@@ -98,6 +101,7 @@ impl Reactor {
         let source = Arc::new(Source {
             raw,
             key: entry.key(),
+            ticks: Default::default(),
             state: Mutex::new(Default::default()),
         });
         // SAFETY: `raw` is open now (the caller owns it), and the caller's contract is to
@@ -163,46 +167,56 @@ impl Source {
         unsafe { BorrowedFd::borrow_raw(self.raw) }
     }
 
-    /// Polls readiness in `dir` (`READ` or `WRITE`) after an operation returned
-    /// `WouldBlock`. `Ready` consumes the readiness: the caller then tries its operation
-    /// again, and on `WouldBlock` polls again.
+    /// The count of readiness events in `dir` so far: read it before trying an operation,
+    /// and hand it to [`Source::poll_ready`] if the operation returns `WouldBlock`.
+    pub(crate) fn tick(&self, dir: usize) -> usize {
+        self.ticks[dir].load(Ordering::Acquire)
+    }
+
+    /// Polls for a readiness event in `dir` (`READ` or `WRITE`) newer than `since`, the
+    /// [`tick`](Source::tick) read before an operation that then returned `WouldBlock`.
+    /// `Ready` means an event came after the operation began: try it again.
     pub(crate) fn poll_ready(
         &self,
         reactor: &Reactor,
         dir: usize,
+        since: usize,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        self.poll_ready_inner(reactor, dir, cx, false)
+        let state = self.state.lock().unwrap();
+        // Ticks only change under the lock, so this cannot race with `dispatch`.
+        if self.ticks[dir].load(Ordering::Relaxed) != since {
+            return Poll::Ready(Ok(()));
+        }
+        self.wait(reactor, dir, state, cx)
     }
 
-    /// Polls whether the descriptor is ready in `dir` now, whether or not an earlier
-    /// operation consumed the last event: what a user's `readable()` means. In edge mode an
-    /// edge consumed by an operation that then succeeded does not come again, so the
-    /// descriptor's level is asked of the kernel (one `poll(2)` with a zero timeout, under
-    /// the source's lock so an event cannot slip in between the check and the waker).
+    /// Polls whether the descriptor is ready in `dir` now, whatever earlier operations saw:
+    /// what a user's `readable()` means. The kernel is asked (one `poll(2)` with a zero
+    /// timeout), under the source's lock so that an event cannot slip in between the check
+    /// and the waker.
     pub(crate) fn poll_ready_level(
         &self,
         reactor: &Reactor,
         dir: usize,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        self.poll_ready_inner(reactor, dir, cx, reactor.edge)
+        let state = self.state.lock().unwrap();
+        if self.is_ready_now(dir)? {
+            return Poll::Ready(Ok(()));
+        }
+        self.wait(reactor, dir, state, cx)
     }
 
-    fn poll_ready_inner(
+    /// Leaves `cx`'s waker in `dir`'s slot (arming the direction in oneshot mode) and
+    /// returns `Pending`, or an error if arming failed.
+    fn wait(
         &self,
         reactor: &Reactor,
         dir: usize,
+        mut state: MutexGuard<'_, [Direction; 2]>,
         cx: &mut Context<'_>,
-        check_level: bool,
     ) -> Poll<io::Result<()>> {
-        let mut state = self.state.lock().unwrap();
-        if std::mem::take(&mut state[dir].ready) {
-            return Poll::Ready(Ok(()));
-        }
-        if check_level && self.is_ready_now(dir)? {
-            return Poll::Ready(Ok(()));
-        }
         // One waker per direction. A different task taking the slot wakes the one it
         // replaces, so that task polls again instead of waiting forever.
         let replaced = match &mut state[dir].waker {
@@ -249,12 +263,6 @@ impl Source {
         Ok(seen.intersects(wanted | PollFlags::ERR | PollFlags::HUP))
     }
 
-    /// True if an event for `dir` arrived that no poll has consumed yet.
-    #[cfg(test)]
-    fn is_ready(&self, dir: usize) -> bool {
-        self.state.lock().unwrap()[dir].ready
-    }
-
     fn interest(&self, state: &[Direction; 2]) -> Event {
         Event::new(
             self.key,
@@ -267,7 +275,8 @@ impl Source {
         let mut state = self.state.lock().unwrap();
         for (dir, fired) in [(READ, event.readable), (WRITE, event.writable)] {
             if fired {
-                state[dir].ready = true;
+                // Under the lock: see `poll_ready`.
+                self.ticks[dir].fetch_add(1, Ordering::Release);
                 wakers.extend(state[dir].waker.take());
             }
         }
@@ -321,18 +330,30 @@ mod tests {
         let source = reactor.register(b.as_raw_fd()).unwrap();
         let (count, w) = waker();
         let mut cx = Context::from_waker(&w);
-        assert!(source.poll_ready(&reactor, READ, &mut cx).is_pending());
+        let before = source.tick(READ);
+        assert!(source
+            .poll_ready(&reactor, READ, before, &mut cx)
+            .is_pending());
         // Polling again with the same waker re-arms nothing and stays pending.
-        assert!(source.poll_ready(&reactor, READ, &mut cx).is_pending());
+        assert!(source
+            .poll_ready(&reactor, READ, before, &mut cx)
+            .is_pending());
         a.write_all(b"x").unwrap();
         let mut events = Events::new();
         reactor
             .wait(&mut events, Some(Duration::from_secs(5)))
             .unwrap();
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
-        assert!(source.is_ready(READ));
-        assert!(source.poll_ready(&reactor, READ, &mut cx).is_ready());
-        assert!(!source.is_ready(READ));
+        // An operation that began before the event tries again; one that began after it
+        // waits for the next.
+        assert!(source
+            .poll_ready(&reactor, READ, before, &mut cx)
+            .is_ready());
+        let after = source.tick(READ);
+        assert_ne!(after, before);
+        assert!(source
+            .poll_ready(&reactor, READ, after, &mut cx)
+            .is_pending());
         reactor.deregister(&source).unwrap();
         assert!(!reactor.has_sources());
         drop(b);
@@ -350,7 +371,10 @@ mod tests {
         a.write_all(b"early").unwrap();
         let (count, w) = waker();
         let mut cx = Context::from_waker(&w);
-        assert!(source.poll_ready(&reactor, READ, &mut cx).is_pending());
+        let tick = source.tick(READ);
+        assert!(source
+            .poll_ready(&reactor, READ, tick, &mut cx)
+            .is_pending());
         let mut events = Events::new();
         reactor
             .wait(&mut events, Some(Duration::from_secs(5)))
@@ -371,11 +395,12 @@ mod tests {
         let source = reactor.register(b.as_raw_fd()).unwrap();
         let (first, w1) = waker();
         let (_second, w2) = waker();
+        let tick = source.tick(READ);
         assert!(source
-            .poll_ready(&reactor, READ, &mut Context::from_waker(&w1))
+            .poll_ready(&reactor, READ, tick, &mut Context::from_waker(&w1))
             .is_pending());
         assert!(source
-            .poll_ready(&reactor, READ, &mut Context::from_waker(&w2))
+            .poll_ready(&reactor, READ, tick, &mut Context::from_waker(&w2))
             .is_pending());
         assert_eq!(first.0.load(Ordering::SeqCst), 1);
         reactor.deregister(&source).unwrap();
