@@ -373,6 +373,41 @@ where
     F: FnOnce(&CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
+    let (call, offload) = prepare_call(f, called_at, counted_on);
+    let job = Job {
+        run: Box::new(call),
+        called_at,
+    };
+    (job, offload)
+}
+
+/// Sends `f` to the `blocking` crate's pool directly: no [`Job`] box, and the pool's task
+/// handle rides in the [`Offload`], so that its memory is usually freed on the loop thread
+/// that allocated it rather than on a pool thread (a free across threads costs the
+/// allocator a lock).
+pub(crate) fn submit_to_blocking_pool<F, T>(
+    f: F,
+    called_at: &'static Location<'static>,
+    counted_on: Option<Arc<Shared>>,
+) -> Offload<T>
+where
+    F: FnOnce(&CancelToken) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let (call, mut offload) = prepare_call(f, called_at, counted_on);
+    offload.runner = Some(blocking::unblock(call));
+    offload
+}
+
+fn prepare_call<F, T>(
+    f: F,
+    called_at: &'static Location<'static>,
+    counted_on: Option<Arc<Shared>>,
+) -> (impl FnOnce() + Send + 'static, Offload<T>)
+where
+    F: FnOnce(&CancelToken) -> T + Send + 'static,
+    T: Send + 'static,
+{
     let slot = Arc::new(Slot {
         state: Mutex::new(State {
             outcome: None,
@@ -389,15 +424,12 @@ where
         outcome: None,
         counted_on,
     };
-    let job = Job {
-        run: Box::new(move || call.run()),
-        called_at,
-    };
     let offload = Offload {
         slot: Some(slot),
+        runner: None,
         called_at,
     };
-    (job, offload)
+    (move || call.run(), offload)
 }
 
 /// The result of a call offloaded with [`run_in_executor`](crate::run_in_executor),
@@ -424,6 +456,10 @@ where
 pub struct Offload<T> {
     /// `None` once the outcome has been taken.
     slot: Option<Arc<Slot<T>>>,
+    /// The `blocking` pool's task running the call, for calls sent there directly. Dropping
+    /// it before the call starts keeps the call from running (the slot's token does too);
+    /// after the call has delivered, dropping it only frees it.
+    runner: Option<blocking::Task<()>>,
     called_at: &'static Location<'static>,
 }
 
@@ -481,6 +517,7 @@ impl<T> Future for Offload<T> {
             }
         };
         self.slot = None;
+        self.runner = None;
         match outcome {
             Outcome::Value(value) => Poll::Ready(value),
             Outcome::Panicked(payload) => {

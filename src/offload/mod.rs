@@ -49,6 +49,7 @@
 //! offloads a 50 ms call and sleeps 10 s on the loop sees the call finish first, as in a
 //! real run.
 
+use std::any::TypeId;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -137,11 +138,18 @@ impl Executor for BlockingPool {
 
 /// The loop's default executor, as its config holds it.
 #[derive(Clone)]
-pub(crate) struct ExecutorRef(Arc<dyn Executor>);
+pub(crate) struct ExecutorRef {
+    executor: Arc<dyn Executor>,
+    /// The executor is [`BlockingPool`]: calls skip the `Job` and go to the pool directly.
+    is_blocking_pool: bool,
+}
 
 impl ExecutorRef {
-    pub(crate) fn new(executor: impl Executor) -> ExecutorRef {
-        ExecutorRef(Arc::new(executor))
+    pub(crate) fn new<E: Executor>(executor: E) -> ExecutorRef {
+        ExecutorRef {
+            is_blocking_pool: TypeId::of::<E>() == TypeId::of::<BlockingPool>(),
+            executor: Arc::new(executor),
+        }
     }
 }
 
@@ -233,11 +241,14 @@ where
     F: FnOnce(&CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
-    let (job, offload, executor) = context::expect_current("`bucle::run_in_executor`", |core| {
-        let (job, offload) = call::prepare(f, called_at, Some(core.shared.clone()));
-        (job, offload, core.config.executor.clone())
+    let (shared, executor) = context::expect_current("`bucle::run_in_executor`", |core| {
+        (core.shared.clone(), core.config.executor.clone())
     });
-    executor.0.execute(job);
+    if executor.is_blocking_pool {
+        return call::submit_to_blocking_pool(f, called_at, Some(shared));
+    }
+    let (job, offload) = call::prepare(f, called_at, Some(shared));
+    executor.executor.execute(job);
     offload
 }
 
