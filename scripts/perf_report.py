@@ -64,6 +64,21 @@ def peak_rss():
     return rss
 
 
+def idle_connections():
+    """Idle connections one bucle loop holds, and user-space bytes per connection, from the
+    net bench's own report (run with a filter that matches no criterion benchmark)."""
+    out = subprocess.run(
+        ["cargo", "bench", "--bench", "net", "--", "--noplot", "no-criterion-benchmark-matches-this"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, BUCLE_BENCH_IDLE="10000", BUCLE_BLOCKING="allow"),
+    ).stdout
+    m = re.search(r"idle: (\d+) connections .*?~(\d+) bytes", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def target_dir():
     return pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
@@ -135,6 +150,7 @@ def main():
     parser.add_argument("--no-rss", action="store_true", help="skip the memory table")
     opts = parser.parse_args()
     rss = None if opts.no_rss else peak_rss()
+    idle = None if opts.no_rss else idle_connections()
 
     benches = bench_names(opts.bench)
     runs = [run_once(benches, opts.quick) for _ in range(opts.runs)]
@@ -192,6 +208,21 @@ def main():
             lines.append(
                 "| %s | %.1f MiB | %d bytes |" % (runtime, kib / 1024, kib * 1024 / 200_000)
             )
+        lines += [
+            "",
+            "\"Per task\" is the peak over the task count: it includes the process's baseline and",
+            "each task's `JoinHandle` and ready-queue slot. Chapter 9 breaks a task down field by field.",
+        ]
+    if idle:
+        lines += [
+            "",
+            "Idle connections: one bucle loop held %s (both ends in this process, so the"
+            % format(idle[0], ","),
+            "descriptor limit bounds the count), at %d bytes of user-space memory per connection"
+            % idle[1],
+            "(client stream, server stream and the server's task parked in `read`; `cargo bench",
+            "--bench net` prints it).",
+        ]
     lines += [
         "",
         "## Machine",
