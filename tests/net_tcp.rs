@@ -126,6 +126,11 @@ fn half_close_lets_the_peer_finish_reading_and_still_answer() {
 
 #[test]
 fn a_closed_peer_is_eof_then_an_error_value() {
+    // With SIGPIPE at its default action (the Rust runtime ignores it; a C host need not),
+    // a write that did not pass MSG_NOSIGNAL would kill this process instead of failing.
+    // SAFETY: `signal` with `SIG_DFL` installs no handler code; every test in this binary
+    // writes to sockets only, through calls that must not raise the signal.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     bucle::run(async {
         let (mut client, server) = connected_pair().await;
         drop(server);

@@ -44,6 +44,7 @@
 use std::error::Error;
 use std::fmt;
 use std::io;
+use std::os::fd::AsFd;
 
 mod addr;
 mod split;
@@ -110,6 +111,23 @@ pub(crate) fn context(err: io::Error, what: impl fmt::Display) -> io::Error {
     )
 }
 
+/// Reads from a stream socket: `recv(2)` made directly (through `rustix`), without the
+/// C library's wrapper, whose cancellation-point bookkeeping cost more user-space time than
+/// the rest of a small read on the loop.
+pub(crate) fn recv(socket: impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    match rustix::net::recv(socket, buf, rustix::net::RecvFlags::empty()) {
+        Ok((read, _)) => Ok(read),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+/// Writes to a stream socket: `send(2)` made directly, as [`recv`]; with `MSG_NOSIGNAL`, as
+/// the standard library does, so that writing to a closed connection is an error
+/// (`BrokenPipe`), never a `SIGPIPE`.
+pub(crate) fn send(socket: impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    rustix::net::send(socket, buf, rustix::net::SendFlags::NOSIGNAL).map_err(Into::into)
+}
+
 /// `AsyncRead` and `AsyncWrite` for a stream type `$t` with an `inner: Async<std type>`
 /// field, on `$t` and `&$t`; closing shuts the write side down.
 macro_rules! stream_io {
@@ -120,7 +138,8 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &self.inner).poll_read(cx, buf)
+                self.inner
+                    .poll_read_with(cx, |io| $crate::net::recv(io, &mut *buf))
             }
 
             fn poll_read_vectored(
@@ -156,7 +175,8 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &self.inner).poll_write(cx, buf)
+                self.inner
+                    .poll_write_with(cx, |io| $crate::net::send(io, buf))
             }
 
             fn poll_write_vectored(
