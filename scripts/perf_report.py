@@ -2,9 +2,10 @@
 """Runs every benchmark in benches/ and writes docs/performance.md.
 
 Each bench file holds one criterion group per workload, with the functions `bucle`, `tokio`
-and `smol` run side by side. This script runs the whole set several times (one process per
-run), takes the median of each function's per-run median, and writes the ratio of bucle to
-the faster peer with the spread across runs.
+and `smol`. This script runs the whole set several times, each runtime's functions in a
+process of their own and in an order that rotates from run to run, takes the median of each
+function's per-run median, and writes the ratio of bucle to the faster peer with the spread
+across runs.
 
     python3 scripts/perf_report.py            # 3 runs, default criterion timing
     python3 scripts/perf_report.py --runs 5 --quick
@@ -88,18 +89,24 @@ def bench_names(only):
     return [n for n in names if not only or n in only]
 
 
-def run_once(benches, quick):
+def run_once(benches, quick, turn):
+    """One run of every bench: each runtime's functions in their own process, in an order
+    that rotates with `turn`, so that no runtime always goes first (or last) on a machine
+    whose speed drifts over minutes."""
     args = ["--noplot"]
     if quick:
         args += ["--warm-up-time", "1", "--measurement-time", "3"]
+    runtimes = ("bucle",) + PEERS
+    order = runtimes[turn % len(runtimes):] + runtimes[: turn % len(runtimes)]
     for bench in benches:
-        subprocess.run(
-            ["cargo", "bench", "--bench", bench, "--", *args],
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            env=dict(os.environ, BUCLE_BENCH_CRITERION_ONLY="1"),
-        )
+        for runtime in order:
+            subprocess.run(
+                ["cargo", "bench", "--bench", bench, "--", *args, "/%s$" % runtime],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                env=dict(os.environ, BUCLE_BENCH_CRITERION_ONLY="1"),
+            )
     results = {}
     criterion = target_dir() / "criterion"
     for estimates in criterion.glob("*/*/new/estimates.json"):
@@ -153,7 +160,7 @@ def main():
     idle = None if opts.no_rss else idle_connections()
 
     benches = bench_names(opts.bench)
-    runs = [run_once(benches, opts.quick) for _ in range(opts.runs)]
+    runs = [run_once(benches, opts.quick, turn) for turn in range(opts.runs)]
     groups = sorted({g for r in runs for g in r})
     rows = []
     for group in groups:
@@ -174,13 +181,14 @@ def main():
         "# Performance",
         "",
         "bucle against tokio's `current_thread` runtime (with `LocalSet`) and smol's",
-        "`LocalExecutor` (with `async-io`), each workload run side by side in one process.",
+        "`LocalExecutor` (with `async-io`), on the same workloads in the same run.",
         "The ratio is bucle's time over the faster peer's: below 1.0, bucle is faster.",
         "",
         "Reproduce with `python3 scripts/perf_report.py` (it runs `cargo bench` and rewrites this",
-        "page). Method: %d runs of every bench, one process per run; each cell is the median of the"
+        "page). Method: %d runs of every bench; in each run every runtime's functions run in a"
         % opts.runs,
-        "per-run criterion medians; the spread is the lowest and highest per-run ratio. Single",
+        "process of their own, in an order that rotates from run to run. Each cell is the median",
+        "of the per-run criterion medians; the spread is the lowest and highest per-run ratio. Single",
         "timings on a shared machine vary by 20-50%, so read the ratios, not the absolute times.",
         "",
         "| workload | what | bucle | tokio | smol | faster peer | ratio | spread |",
