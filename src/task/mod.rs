@@ -15,6 +15,7 @@
 //! ```
 
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::num::NonZeroU64;
@@ -59,12 +60,35 @@ use raw::{Meta, TaskFuture};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Id(NonZeroU64);
 
-static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+/// The next block of ids to hand out; each thread takes [`ID_BLOCK`] at a time.
+static NEXT_TASK_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+
+/// Ids a thread takes from [`NEXT_TASK_ID_BLOCK`] at once, so that a spawn makes no atomic
+/// read-modify-write (a shared counter would cost one per task).
+const ID_BLOCK: u64 = 1024;
+
+thread_local! {
+    /// The ids left in this thread's block: the next one, and the end of the block.
+    static TASK_IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
 
 impl Id {
+    /// A new id: unique in the process, and increasing among the ids made on one thread.
     pub(crate) fn next() -> Id {
+        let id = TASK_IDS
+            .try_with(|ids| {
+                let (mut next, mut end) = ids.get();
+                if next == end {
+                    next = NEXT_TASK_ID_BLOCK.fetch_add(ID_BLOCK, Ordering::Relaxed);
+                    end = next + ID_BLOCK;
+                }
+                ids.set((next + 1, end));
+                next
+            })
+            // A thread being torn down takes a block of one.
+            .unwrap_or_else(|_| NEXT_TASK_ID_BLOCK.fetch_add(1, Ordering::Relaxed));
         // Starts at 1; wrapping around would take centuries of spawning.
-        Id::from_u64(NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)).expect("task ids never wrap")
+        Id::from_u64(id).expect("task ids never wrap")
     }
 
     /// The id numbered `id`; `None` for 0, which no task has (so `Option<Id>` is one word).

@@ -121,7 +121,10 @@ impl TaskStats {
     /// Takes the spawning task's id out, leaving the poll count at zero. Called once, by
     /// the first poll (loop thread) as it registers the task, before any poll begins.
     pub(crate) fn take_parent(&self) -> Option<Id> {
-        Id::from_u64(self.polls.swap(0, Ordering::Relaxed))
+        // Single writer (the loop thread): a load and a store, no locked read-modify-write.
+        let parent = self.polls.load(Ordering::Relaxed);
+        self.polls.store(0, Ordering::Relaxed);
+        Id::from_u64(parent)
     }
 
     /// The task was woken: it now waits in a ready queue. Any thread.
