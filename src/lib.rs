@@ -70,6 +70,9 @@ pub mod sync;
 pub mod task;
 pub mod time;
 
+#[cfg(test)]
+mod test_util;
+
 pub use offload::{run_in_executor, run_in_executor_with, ThreadPool};
 pub use runtime::{call_soon, run, Handle, Runtime};
 pub use task::{spawn, yield_now, JoinHandle};
