@@ -184,6 +184,43 @@ fn handle_current_outside_a_loop_panics_with_guidance() {
 }
 
 #[test]
+fn cancel_from_another_thread_during_the_first_poll_is_not_lost() {
+    // The task is entered in the loop's registry only when its first poll returns
+    // `Pending`; a cancel that lands during that poll finds no entry to wake, so the
+    // registration must see it.
+    let rt = Runtime::builder()
+        .blocking(bucle::detector::Level::Allow)
+        .build()
+        .unwrap();
+    let (in_poll_tx, in_poll_rx) = std::sync::mpsc::channel::<()>();
+    let (cancelled_tx, cancelled_rx) = std::sync::mpsc::channel::<()>();
+    let task = Arc::new(rt.spawn(async move {
+        in_poll_tx.send(()).unwrap();
+        cancelled_rx.recv().unwrap(); // holds the first poll until the cancel is in
+        std::future::pending::<()>().await;
+    }));
+    let canceller = {
+        let task = task.clone();
+        std::thread::spawn(move || {
+            in_poll_rx.recv().unwrap();
+            task.cancel();
+            cancelled_tx.send(()).unwrap();
+        })
+    };
+    let finished = rt.block_on(async {
+        bucle::yield_now().await; // the task's first poll runs in this tick
+        for _ in 0..3 {
+            bucle::yield_now().await;
+        }
+        task.is_finished()
+    });
+    canceller.join().unwrap();
+    assert!(finished, "the cancelled task ran again and ended");
+    let task = Arc::try_unwrap(task).unwrap();
+    assert!(rt.block_on(task).unwrap_err().is_cancelled());
+}
+
+#[test]
 fn cancel_from_another_thread_reaches_a_parked_task() {
     let rt = Runtime::new().unwrap();
     let task = rt.spawn(std::future::pending::<()>());

@@ -288,3 +288,76 @@ fn a_dump_of_a_closed_loop_is_empty() {
     drop(rt);
     assert!(handle.dump().tasks().is_empty());
 }
+
+#[test]
+fn a_task_in_its_first_poll_is_listed_and_one_that_finished_there_is_gone() {
+    bucle::run(async {
+        let parent = bucle::spawn(async {
+            let me = task::current();
+            let child = bucle::spawn(async {
+                // First poll: listed, with its parent, as polled once.
+                let me = task::current();
+                let listed = task::all().into_iter().find(|t| t.id() == me.id());
+                (me, listed)
+            });
+            let child_id = child.id();
+            let (child_info, listed) = child.await.unwrap();
+            let still_listed = task::all().iter().any(|t| t.id() == child_id);
+            (me.id(), child_info, listed, still_listed)
+        });
+        let (parent_id, child, listed, still_listed) = parent.await.unwrap();
+        assert_eq!(child.parent(), Some(parent_id));
+        assert_eq!(child.polls(), 1);
+        assert_eq!(child.state(), TaskState::Running);
+        let listed = listed.expect("a task in its first poll is listed");
+        assert_eq!(listed.parent(), Some(parent_id));
+        assert_eq!(listed.polls(), 1);
+        assert!(
+            !still_listed,
+            "a task that finished in its first poll is gone"
+        );
+    });
+}
+
+#[test]
+fn dumps_from_another_thread_while_short_tasks_come_and_go() {
+    // Most tasks here finish in their first poll and are never registered: a dump reads
+    // them through the loop's first-poll slot, which must stay valid for the reader.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let rt = bucle::Runtime::new().unwrap();
+    let handle = rt.handle();
+    let stop = Arc::new(AtomicBool::new(false));
+    let observer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut seen = 0usize;
+            let mut dumps = 0usize;
+            while !stop.load(Ordering::SeqCst) || dumps == 0 {
+                for info in handle.dump().tasks() {
+                    assert_eq!(info.spawned_at().file(), file!());
+                    assert!(info.polls() >= 1, "{info:?}");
+                    seen += 1;
+                }
+                dumps += 1;
+            }
+            (dumps, seen)
+        })
+    };
+    rt.block_on(async {
+        for round in 0..200u64 {
+            let short: Vec<_> = (0..100u64)
+                .map(|i| bucle::spawn(async move { round * i }))
+                .collect();
+            let parked = bucle::spawn(async { bucle::yield_now().await });
+            for task in short {
+                task.await.unwrap();
+            }
+            parked.await.unwrap();
+        }
+    });
+    stop.store(true, Ordering::SeqCst);
+    let (dumps, _seen) = observer.join().unwrap();
+    assert!(dumps > 0);
+}

@@ -102,6 +102,9 @@ pub(crate) struct Core {
     /// The metadata of the task being polled, set around each `Runnable::run` (see
     /// [`Core::running_task`]).
     running: Cell<Option<NonNull<Meta>>>,
+    /// The task a task's first poll ended waiting on (its `JoinHandle` returned
+    /// `Pending`): kept here until the task is registered, which records it.
+    pub(crate) first_poll_awaiting: Cell<Option<Id>>,
     pub(crate) clock: Clock,
     events: RefCell<polling::Events>,
     /// Tasks run since I/O was last polled; I/O is polled at least every `event_interval`.
@@ -175,6 +178,7 @@ impl Core {
             callbacks: RefCell::new(VecDeque::new()),
             timers: RefCell::new(Timers::default()),
             running: Cell::new(None),
+            first_poll_awaiting: Cell::new(None),
             clock,
             events: RefCell::new(polling::Events::new()),
             ran_since_io: Cell::new(0),

@@ -18,8 +18,11 @@ use crate::runtime::core::Shared;
 pub(crate) fn note_awaiting(target: Id) {
     context::with_current(|core| {
         let Some(core) = core else { return };
-        if let Some(slot) = core.with_running_task(|meta| meta?.slot()) {
-            core.shared.registry.note_awaiting(slot, target);
+        match core.with_running_task(|meta| meta.map(|meta| meta.slot())) {
+            Some(Some(slot)) => core.shared.registry.note_awaiting(slot, target),
+            // In its first poll: registration records it, if the task lives past the poll.
+            Some(None) => core.first_poll_awaiting.set(Some(target)),
+            None => {}
         }
     });
 }

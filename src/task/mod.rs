@@ -447,11 +447,22 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
+    /// A registered task (see `registry.rs`), whose parent and wait the registry keeps.
     pub(crate) fn from_meta(
         meta: &raw::Meta,
         parent: Option<Id>,
         awaiting: Option<Id>,
     ) -> TaskInfo {
+        TaskInfo::new(meta, parent, meta.stats.polls(), awaiting)
+    }
+
+    /// A task in its first poll, not registered yet: the metadata still holds the parent,
+    /// and the poll under way is its only one.
+    pub(crate) fn in_first_poll(meta: &raw::Meta) -> TaskInfo {
+        TaskInfo::new(meta, meta.stats.parent_before_registration(), 1, None)
+    }
+
+    fn new(meta: &raw::Meta, parent: Option<Id>, polls: u64, awaiting: Option<Id>) -> TaskInfo {
         let stats = &meta.stats;
         let timing = meta.timing();
         TaskInfo {
@@ -460,7 +471,7 @@ impl TaskInfo {
             spawned_at: meta.spawned_at(),
             parent,
             state: stats.state(),
-            polls: stats.polls(),
+            polls,
             busy: stats.busy(timing),
             longest_poll: stats.longest_poll(timing),
             running_for: stats.running_for(timing),
@@ -664,8 +675,13 @@ pub fn current() -> TaskInfo {
 pub fn try_current() -> Option<TaskInfo> {
     context::with_current(|core| {
         let core = core?;
-        let slot = core.with_running_task(|meta| meta?.slot())?;
-        core.shared.registry.info(slot)
+        core.with_running_task(|meta| {
+            let meta = meta?;
+            match meta.slot() {
+                Some(slot) => core.shared.registry.info(slot),
+                None => Some(TaskInfo::in_first_poll(meta)),
+            }
+        })
     })
 }
 

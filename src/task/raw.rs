@@ -105,7 +105,7 @@ impl Meta {
         self.stats.flags.fetch_or(CANCEL, Ordering::SeqCst) & CANCEL == 0
     }
 
-    /// The registry slot, or `None` before the first poll.
+    /// The registry slot, or `None` until the first poll returns `Pending`.
     pub(crate) fn slot(&self) -> Option<usize> {
         match self.stats.slot.load(Ordering::Relaxed) {
             NO_SLOT => None,
@@ -122,7 +122,9 @@ impl Meta {
         if !self.request_cancel() {
             return;
         }
-        // Ordered after the flag: either the first poll sees the flag, or we see its slot.
+        // Ordered after the flag: either the task's registration (at the end of its first
+        // poll) sees the flag, or we see its slot. A task not yet polled sees the flag when
+        // its first poll begins.
         let slot = match self.stats.slot.load(Ordering::SeqCst) {
             NO_SLOT => return,
             slot => slot as usize,
@@ -263,18 +265,28 @@ impl<F: Future> Future for TaskFuture<F> {
         // its own that could let a pinned `F` move.
         let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
         with_running_meta(|core, meta| {
-            if meta.slot().is_none() {
-                register(core, meta, cx.waker());
-            }
             if meta.is_cancel_requested() {
                 // The run drops this future right after, and with it the user's.
                 return Poll::Ready(Err(JoinError::Cancelled));
             }
+            // Not registered: this is the task's first poll (see `registry.rs`).
+            let first = meta.slot().is_none();
+            let published = first.then(|| {
+                core.detector.task_started(meta.id, meta.name());
+                meta.shared.registry.first_poll_begins(meta)
+            });
             let timing = meta.timing();
-            let started = meta.stats.poll_begins(timing);
+            let started = meta.stats.poll_begins(timing, first);
             let result = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-            meta.stats
-                .poll_ends(timing, started, !matches!(result, Ok(Poll::Pending)));
+            let pending = matches!(result, Ok(Poll::Pending));
+            meta.stats.poll_ends(timing, started, !pending);
+            if let Some(previous) = published {
+                let awaiting = core.first_poll_awaiting.take();
+                if pending {
+                    register(meta, cx.waker(), awaiting);
+                }
+                meta.shared.registry.first_poll_ends(previous);
+            }
             match result {
                 Ok(Poll::Pending) => Poll::Pending,
                 Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
@@ -327,21 +339,24 @@ impl<F> Drop for TaskFuture<F> {
     }
 }
 
-/// Enters a task in its loop's registry, at its first poll.
-fn register(core: &Core, meta: &Meta, waker: &Waker) {
-    let slot = meta.shared.registry.insert(meta, waker);
+/// Enters a task in its loop's registry, when its first poll returned `Pending`.
+fn register(meta: &Meta, waker: &Waker, awaiting: Option<Id>) {
+    let slot = meta.shared.registry.insert(meta, waker, awaiting);
     // More than four billion tasks alive at once would exhaust memory long before this.
     let slot = u32::try_from(slot).expect("fewer than 2^32 live tasks");
     meta.stats.slot.store(slot, Ordering::SeqCst);
-    core.detector.task_started(meta.id, meta.name());
+    // Ordered after the slot, as `Meta::cancel` orders its flag before reading the slot: a
+    // cancel from another thread during the first poll found no slot, so it is seen here.
+    if meta.is_cancel_requested() {
+        waker.wake_by_ref();
+    }
 }
 
-/// Removes a task from its loop's registry when its future goes.
+/// Removes a task from its loop's registry, if it was entered, when its future goes.
 fn unregister(core: &Core, meta: &Meta) {
-    let Some(slot) = meta.slot() else {
-        return;
-    };
-    meta.shared.registry.remove(slot, meta.id);
+    if let Some(slot) = meta.slot() {
+        meta.shared.registry.remove(slot, meta.id);
+    }
     if meta.name().is_some() {
         core.detector.task_finished(meta.id, true);
     }

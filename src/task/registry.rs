@@ -1,13 +1,19 @@
-//! The loop's registry of started tasks: one entry per task from its first poll until its
-//! future is dropped.
+//! The loop's registry of live tasks: one entry per task from the end of its first poll, if
+//! that poll did not finish it, until its future is dropped.
 //!
 //! An entry holds a waker of the task, so shutdown and cross-thread cancellation can reach a
 //! task that waits on something that never comes, and a pointer to the task's metadata, so
 //! listings and dumps can read its name, spawn site and statistics. The registry sits behind
-//! a mutex that only task start and finish take on the loop thread (no lock per poll), so
-//! `Handle::dump` can read it from another thread even while the loop is stuck.
+//! a mutex that only task registration and finish take on the loop thread (no lock per
+//! poll), so `Handle::dump` can read it from another thread even while the loop is stuck.
+//!
+//! Most short tasks finish in their first poll, so a task is entered only when that poll
+//! returns `Pending`: a task that runs to completion at once costs no lock and no entry.
+//! Until then the task in its first poll is published in [`Registry::first_poll`], with two
+//! plain stores and no lock, so listings still show a task stuck in its first poll.
 
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -19,6 +25,12 @@ use super::{Id, TaskInfo};
 #[derive(Default)]
 pub(crate) struct Registry {
     entries: Mutex<Slab<Entry>>,
+    /// The task in its first poll, not yet entered (null between polls). Written by the
+    /// loop thread only.
+    first_poll: AtomicPtr<Meta>,
+    /// Threads reading the task behind `first_poll`. The loop waits for them to leave
+    /// before the run that polls the task ends, since the task's memory may go after it.
+    first_poll_readers: AtomicUsize,
 }
 
 struct Entry {
@@ -72,15 +84,62 @@ impl Registry {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Enters a task at its first poll; returns its slot.
-    pub(crate) fn insert(&self, meta: &Meta, waker: &Waker) -> usize {
-        let parent = meta.stats.take_parent();
-        self.lock().insert(Entry {
+    /// Publishes the task whose first poll begins (loop thread), until
+    /// [`Registry::first_poll_ends`]. Returns what was published before, for that call.
+    pub(crate) fn first_poll_begins(&self, meta: &Meta) -> *mut Meta {
+        let previous = self.first_poll.load(Ordering::Relaxed);
+        // Release: a reader that loads the pointer sees the metadata it points to.
+        self.first_poll
+            .store(NonNull::from(meta).as_ptr(), Ordering::Release);
+        previous
+    }
+
+    /// Withdraws the task whose first poll ended, and waits for any thread still reading
+    /// it, so that its memory may go once the run ends.
+    pub(crate) fn first_poll_ends(&self, previous: *mut Meta) {
+        // SeqCst, with the readers' SeqCst count and load: a reader either counted itself
+        // before this store (and is waited for below) or loads the new value.
+        self.first_poll.store(previous, Ordering::SeqCst);
+        let mut spins = 0u32;
+        while self.first_poll_readers.load(Ordering::SeqCst) != 0 {
+            // A reader only copies a few fields; yield if it was descheduled meanwhile.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// What is known of the task in its first poll, if any. Any thread.
+    fn first_poll_info(&self) -> Option<TaskInfo> {
+        self.first_poll_readers.fetch_add(1, Ordering::SeqCst);
+        let meta = self.first_poll.load(Ordering::SeqCst);
+        // SAFETY: a non-null pointer was stored by `first_poll_begins` from a live task's
+        // metadata, and `first_poll_ends` withdraws it and then waits until no reader is
+        // counted before that task's run (which keeps its allocation alive) can end. This
+        // reader counted itself before loading, so the metadata lives until it uncounts
+        // itself below. `Meta` is `Sync`.
+        let info = unsafe { meta.as_ref() }.map(TaskInfo::in_first_poll);
+        self.first_poll_readers.fetch_sub(1, Ordering::SeqCst);
+        info
+    }
+
+    /// Enters a task whose first poll returned `Pending`, with what that poll ended
+    /// waiting on; returns its slot.
+    pub(crate) fn insert(&self, meta: &Meta, waker: &Waker, awaiting: Option<Id>) -> usize {
+        let entry = Entry {
             waker: waker.clone(),
             meta: NonNull::from(meta),
-            parent,
-            awaiting: None,
-        })
+            parent: None,
+            awaiting: awaiting.map(|target| Awaiting { target, poll: 1 }),
+        };
+        let mut entries = self.lock();
+        // Under the lock: a listing that holds it sees the parent's id either still in the
+        // metadata (and the task through `first_poll`) or in this entry.
+        let parent = meta.stats.registered();
+        entries.insert(Entry { parent, ..entry })
     }
 
     /// Removes the task `id` from `slot`. Its waker is dropped after the lock is released.
@@ -121,9 +180,18 @@ impl Registry {
         self.lock().get(slot).map(Entry::info)
     }
 
-    /// A listing of every registered task, by id.
+    /// A listing of every started task (registered, or in its first poll), by id.
     pub(crate) fn snapshot(&self) -> Vec<TaskInfo> {
-        let mut tasks: Vec<TaskInfo> = self.lock().iter().map(|(_, entry)| entry.info()).collect();
+        let entries = self.lock();
+        let mut tasks: Vec<TaskInfo> = entries.iter().map(|(_, entry)| entry.info()).collect();
+        // Read under the lock, so a task being entered right now is listed once, not twice
+        // and not with its parent's id read as a poll count.
+        if let Some(first) = self.first_poll_info() {
+            if tasks.iter().all(|task| task.id() != first.id()) {
+                tasks.push(first);
+            }
+        }
+        drop(entries);
         tasks.sort_by_key(TaskInfo::id);
         tasks
     }

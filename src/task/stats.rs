@@ -81,17 +81,18 @@ pub(crate) struct TaskStats {
     /// Kept here for the task's metadata (`raw::Meta`), beside `state` so that the three
     /// share one word: cancel and panic flags.
     pub(super) flags: AtomicU8,
-    /// The task's registry slot, written once by its first poll; [`NO_SLOT`] before. A
-    /// cancel from another thread reads it to find the task's waker.
+    /// The task's registry slot, written once, when its first poll returns `Pending`;
+    /// [`NO_SLOT`] before (and for good if the first poll finished the task). A cancel from
+    /// another thread reads it to find the task's waker.
     pub(super) slot: AtomicU32,
-    /// Two uses in one word, one after the other. Until the first poll: the id of the task
-    /// that spawned this one (0 for none), which the first poll moves into the task's
-    /// registry entry ([`TaskStats::take_parent`]), where listings read it. From then on:
-    /// how many polls have begun.
+    /// Two uses in one word, one after the other. Until the task is registered: the id of
+    /// the task that spawned this one (0 for none), which registration moves into the
+    /// task's registry entry ([`TaskStats::registered`]), where listings read it. From then
+    /// on: how many polls have begun.
     polls: AtomicU64,
 }
 
-/// No registry slot yet: the task has not been polled.
+/// No registry slot: the task has not yet returned `Pending`.
 pub(super) const NO_SLOT: u32 = u32::MAX;
 
 /// Poll timing of one task, kept out of line (in the task's extras) and only where the loop
@@ -118,13 +119,20 @@ impl TaskStats {
         }
     }
 
-    /// Takes the spawning task's id out, leaving the poll count at zero. Called once, by
-    /// the first poll (loop thread) as it registers the task, before any poll begins.
-    pub(crate) fn take_parent(&self) -> Option<Id> {
+    /// The spawning task's id, while the task is not registered (until the end of its
+    /// first poll).
+    pub(crate) fn parent_before_registration(&self) -> Option<Id> {
+        Id::from_u64(self.polls.load(Ordering::Relaxed))
+    }
+
+    /// Takes the spawning task's id out, leaving the poll count at one: the first poll,
+    /// which has just returned `Pending`. Called once, by the loop thread, as it registers
+    /// the task.
+    pub(crate) fn registered(&self) -> Option<Id> {
         // Single writer (the loop thread): a load and a store, no locked read-modify-write.
-        let parent = self.polls.load(Ordering::Relaxed);
-        self.polls.store(0, Ordering::Relaxed);
-        Id::from_u64(parent)
+        let parent = self.parent_before_registration();
+        self.polls.store(1, Ordering::Relaxed);
+        parent
     }
 
     /// The task was woken: it now waits in a ready queue. Any thread.
@@ -133,13 +141,17 @@ impl TaskStats {
         self.state.store(SCHEDULED, Ordering::Relaxed);
     }
 
-    /// A poll begins (loop thread). Returns the start time if polls are timed.
+    /// A poll begins (loop thread). Returns the start time if polls are timed. The first
+    /// poll is counted by [`TaskStats::registered`], if the task lives past it: until then
+    /// the count's word holds the parent's id.
     #[inline]
-    pub(crate) fn poll_begins(&self, timing: Timing<'_>) -> Option<Instant> {
+    pub(crate) fn poll_begins(&self, timing: Timing<'_>, first: bool) -> Option<Instant> {
         self.state.store(RUNNING, Ordering::Relaxed);
-        // Single writer: a load and a store, no locked read-modify-write.
-        let polls = self.polls.load(Ordering::Relaxed);
-        self.polls.store(polls + 1, Ordering::Relaxed);
+        if !first {
+            // Single writer: a load and a store, no locked read-modify-write.
+            let polls = self.polls.load(Ordering::Relaxed);
+            self.polls.store(polls + 1, Ordering::Relaxed);
+        }
         let (record, epoch) = timing?;
         let now = Instant::now();
         let since_epoch = now.saturating_duration_since(epoch).as_nanos() as u64;
@@ -172,7 +184,7 @@ impl TaskStats {
         TaskState::from_u8(self.state.load(Ordering::Relaxed))
     }
 
-    /// Polls begun so far; meaningful once the task is registered (its first poll).
+    /// Polls begun so far; meaningful once the task is registered (after its first poll).
     pub(crate) fn polls(&self) -> u64 {
         self.polls.load(Ordering::Relaxed)
     }
