@@ -2,7 +2,7 @@
 //! bucle (`run_in_executor`, default `blocking` pool), tokio (`spawn_blocking` from a
 //! `current_thread` runtime) and smol (`blocking::unblock` from a `LocalExecutor`).
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 
 const CALLS: u64 = 20_000;
 const IN_FLIGHT: u64 = 64;
@@ -10,7 +10,12 @@ const PER_WORKER: u64 = CALLS / IN_FLIGHT;
 
 fn offload(c: &mut Criterion) {
     let mut group = c.benchmark_group("offload_20k_x64");
-    group.sample_size(20);
+    // One iteration per sample, many samples: a single iteration's time swings by 2x with
+    // how the pool's threads happen to be scheduled on a busy machine, so the median needs
+    // many of them, and linear sampling would make 60 samples cost 1,830 iterations.
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(60);
+    group.measurement_time(std::time::Duration::from_secs(5));
 
     group.bench_function("bucle", |b| {
         let rt = bucle::Runtime::new().unwrap();
