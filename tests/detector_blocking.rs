@@ -295,3 +295,49 @@ fn a_poll_that_ends_before_the_watchdog_looks_is_a_slow_poll() {
     assert!(report.duration() >= Duration::from_millis(50));
     assert!(report.stack().is_empty());
 }
+
+#[test]
+fn time_between_polls_is_not_charged_to_the_next_poll() {
+    // Back-to-back polls share a clock reading (one poll's end is the next one's start);
+    // anything else that runs on the loop thread in between must break that chain.
+    let rt = runtime();
+    let quick = || async { bucle::spawn(async { 1 }).await.unwrap() };
+    // The caller's own code between two `block_on` calls.
+    rt.block_on(quick());
+    std::thread::sleep(BLOCK);
+    rt.block_on(quick());
+    // A blocking callback between two ticks.
+    rt.block_on(async {
+        bucle::call_soon(|| std::thread::sleep(BLOCK));
+        quick().await
+    });
+    // A timer callback, while the loop has work and does not wait.
+    rt.block_on(async {
+        let fired = std::rc::Rc::new(std::cell::Cell::new(false));
+        let flag = fired.clone();
+        let _timer = bucle::time::call_later(Duration::from_millis(1), move || {
+            std::thread::sleep(BLOCK);
+            flag.set(true);
+        });
+        while !fired.get() {
+            bucle::yield_now().await;
+        }
+        quick().await
+    });
+    // A callback sent from another thread, run while the loop has work.
+    rt.block_on(async {
+        let handle = bucle::Handle::current();
+        std::thread::spawn(move || handle.call_soon(|| std::thread::sleep(BLOCK)).unwrap())
+            .join()
+            .unwrap();
+        bucle::yield_now().await;
+        quick().await
+    });
+    // A wait for a timer.
+    rt.block_on(async {
+        bucle::sleep(BLOCK).await;
+        quick().await
+    });
+    let reports = rt.blocking_reports();
+    assert!(reports.is_empty(), "no poll blocked: {reports:#?}");
+}

@@ -52,8 +52,8 @@
 //! # Cost
 //!
 //! With every lint at `allow`, each poll pays one predictable branch. Otherwise each poll reads
-//! the kernel's coarse monotonic clock once (about 5 ns on Linux: the polls of a tick run
-//! back to back, so one reading ends a poll and starts the next) and writes a few words into
+//! the kernel's coarse monotonic clock once (about 5 ns on Linux: polls run back to back
+//! while the loop has work, so one reading ends a poll and starts the next) and writes a few words into
 //! a *poll slot* that a watchdog thread reads; `benches/detector.rs` measures it.
 //! Durations therefore have the coarse clock's resolution (1 to 4 ms on Linux). The watchdog
 //! (one thread per runtime, started by the first `block_on`) sleeps while the loop is idle
@@ -484,8 +484,10 @@ pub(crate) struct Detector {
     tick_ns: Cell<u64>,
     tick_polls: Cell<u32>,
     tick_longest: Cell<(u64, u64, Option<&'static Location<'static>>)>,
-    /// When the previous poll of this tick's run phase ended, if it did: polls run back to
-    /// back, so that reading of the clock also starts the next poll (one read per poll).
+    /// When the previous poll ended, if nothing but the loop's own bookkeeping ran since:
+    /// polls run back to back (within a tick, and from one tick to the next while the loop
+    /// has work), so that reading of the clock also starts the next poll (one read per
+    /// poll). Waiting for I/O or running a callback breaks the chain ([`Detector::gap`]).
     last_end: Cell<Option<u64>>,
     /// Where `block_on` was called: the spawn site of the main future.
     main_site: Cell<&'static Location<'static>>,
@@ -592,10 +594,7 @@ impl Detector {
     #[inline]
     fn end_on(&self, probe: Probe) {
         let now = sampler::coarse_now_ns();
-        // Only task polls chain: the next thing after the `block_on` future is a tick.
-        if probe.task != 0 {
-            self.last_end.set(Some(now));
-        }
+        self.last_end.set(Some(now));
         let seq = probe.seq + 1;
         self.seq.set(seq);
         self.watched.slot.seq.store(seq, Ordering::Release);
@@ -625,13 +624,20 @@ impl Detector {
         if !self.on {
             return;
         }
-        self.last_end.set(None);
         let total = self.tick_ns.replace(0);
         let polls = self.tick_polls.replace(0);
         let longest = self.tick_longest.replace((0, 0, None));
         if total >= self.tick_limit_ns && polls > 1 {
             self.watched.long_tick(total, polls, longest);
         }
+    }
+
+    /// Something other than a poll is about to run on the loop thread (a wait for I/O, a
+    /// callback): the next poll reads the clock for its start instead of continuing from the
+    /// previous poll's end, so that time is not counted against it.
+    #[inline]
+    pub(crate) fn gap(&self) {
+        self.last_end.set(None);
     }
 
     /// Records the name of a task that starts running, for reports made mid-stall.

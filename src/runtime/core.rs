@@ -200,6 +200,8 @@ impl Core {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        // Whatever ran since the previous `block_on` returned is not a poll's time.
+        self.detector.gap();
         loop {
             let main_polled = main.woken.swap(false, Ordering::SeqCst);
             if main_polled {
@@ -235,6 +237,9 @@ impl Core {
         self.detector.end_tick();
 
         let queued = self.callbacks.borrow().len();
+        if queued > 0 {
+            self.detector.gap();
+        }
         for _ in 0..queued {
             let Some(callback) = self.callbacks.borrow_mut().pop_front() else {
                 break;
@@ -362,6 +367,7 @@ impl Core {
     }
 
     fn poll_io(&self, timeout: Option<Duration>) -> usize {
+        self.detector.gap();
         let mut events = self.events.borrow_mut();
         match self.shared.reactor.wait(&mut events, timeout) {
             Ok(n) => n,
@@ -380,7 +386,10 @@ impl Core {
             };
             match action {
                 Action::Wake(waker) => waker.wake(),
-                Action::Call(callback) => run_callback(callback),
+                Action::Call(callback) => {
+                    self.detector.gap();
+                    run_callback(callback);
+                }
             }
         }
     }
@@ -390,7 +399,10 @@ impl Core {
         for _ in 0..self.shared.remote.len() {
             match self.shared.remote.pop() {
                 Ok(Remote::Task(runnable)) => self.ready.borrow_mut().push_back(runnable),
-                Ok(Remote::Call(callback)) => run_callback(callback),
+                Ok(Remote::Call(callback)) => {
+                    self.detector.gap();
+                    run_callback(callback);
+                }
                 Ok(Remote::WakeTask(id, slot)) => self.wake_registered(id, slot),
                 Err(_) => break,
             }
