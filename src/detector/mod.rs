@@ -53,8 +53,8 @@
 //!
 //! With every lint at `allow`, each poll pays one predictable branch. Otherwise each poll reads
 //! the kernel's coarse monotonic clock once (about 5 ns on Linux: polls run back to back
-//! while the loop has work, so one reading ends a poll and starts the next) and writes a few words into
-//! a *poll slot* that a watchdog thread reads; `benches/detector.rs` measures it.
+//! while the loop has work, so one reading ends a poll and starts the next) and writes a
+//! few words into a *poll slot* that a watchdog thread reads; `benches/detector.rs` measures it.
 //! Durations therefore have the coarse clock's resolution (1 to 4 ms on Linux). The watchdog
 //! (one thread per runtime, started by the first `block_on`) sleeps while the loop is idle
 //! between `block_on` calls and wakes about twice per threshold while it runs; it takes stacks

@@ -129,17 +129,17 @@ impl Registry {
     /// Enters a task whose first poll returned `Pending`, with what that poll ended
     /// waiting on; returns its slot.
     pub(crate) fn insert(&self, meta: &Meta, waker: &Waker, awaiting: Option<Id>) -> usize {
-        let entry = Entry {
-            waker: waker.clone(),
-            meta: NonNull::from(meta),
-            parent: None,
-            awaiting: awaiting.map(|target| Awaiting { target, poll: 1 }),
-        };
+        let waker = waker.clone();
         let mut entries = self.lock();
         // Under the lock: a listing that holds it sees the parent's id either still in the
         // metadata (and the task through `first_poll`) or in this entry.
         let parent = meta.stats.registered();
-        entries.insert(Entry { parent, ..entry })
+        entries.insert(Entry {
+            waker,
+            meta: NonNull::from(meta),
+            parent,
+            awaiting: awaiting.map(|target| Awaiting { target, poll: 1 }),
+        })
     }
 
     /// Removes the task `id` from `slot`. Its waker is dropped after the lock is released.
