@@ -207,7 +207,7 @@ impl Registry {
 
 #[cfg(all(test, target_pointer_width = "64"))]
 mod tests {
-    /// Every started task has an entry (see chapter 9).
+    /// Every task that outlives its first poll has an entry (see chapter 9).
     #[test]
     fn a_registry_entry_stays_at_48_bytes() {
         assert_eq!(std::mem::size_of::<super::Entry>(), 48);
