@@ -237,14 +237,11 @@ impl Core {
         self.detector.end_tick();
 
         let queued = self.callbacks.borrow().len();
-        if queued > 0 {
-            self.detector.gap();
-        }
         for _ in 0..queued {
             let Some(callback) = self.callbacks.borrow_mut().pop_front() else {
                 break;
             };
-            run_callback(callback);
+            self.run_callback(callback);
         }
 
         self.drain_remote();
@@ -386,11 +383,21 @@ impl Core {
             };
             match action {
                 Action::Wake(waker) => waker.wake(),
-                Action::Call(callback) => {
-                    self.detector.gap();
-                    run_callback(callback);
-                }
+                Action::Call(callback) => self.run_callback(callback),
             }
+        }
+    }
+
+    /// Runs a callback; a panic in it is reported and contained, like a task's. The
+    /// callback is not a poll, so its time is kept off the next poll's (`Detector::gap`).
+    fn run_callback(&self, callback: impl FnOnce()) {
+        self.detector.gap();
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(callback)) {
+            eprintln!(
+                "bucle: a callback scheduled on the loop panicked: {}\n  = note: the loop keeps \
+                 running; catch the error inside the callback to handle it",
+                crate::task::panic_message(&*payload)
+            );
         }
     }
 
@@ -399,10 +406,7 @@ impl Core {
         for _ in 0..self.shared.remote.len() {
             match self.shared.remote.pop() {
                 Ok(Remote::Task(runnable)) => self.ready.borrow_mut().push_back(runnable),
-                Ok(Remote::Call(callback)) => {
-                    self.detector.gap();
-                    run_callback(callback);
-                }
+                Ok(Remote::Call(callback)) => self.run_callback(callback),
                 Ok(Remote::WakeTask(id, slot)) => self.wake_registered(id, slot),
                 Err(_) => break,
             }
@@ -479,17 +483,6 @@ impl Core {
             self.poll_io(left);
             self.shared.awake.store(true, Ordering::SeqCst);
         }
-    }
-}
-
-/// Runs a callback; a panic in it is reported and contained, like a task's.
-pub(crate) fn run_callback<F: FnOnce()>(callback: F) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(callback)) {
-        eprintln!(
-            "bucle: a callback scheduled on the loop panicked: {}\n  = note: the loop keeps \
-             running; catch the error inside the callback to handle it",
-            crate::task::panic_message(&*payload)
-        );
     }
 }
 
