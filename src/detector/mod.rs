@@ -452,6 +452,18 @@ pub(crate) struct PollGuard<'a> {
     probe: Option<Probe>,
 }
 
+impl PollGuard<'_> {
+    /// Ends the poll. The same as dropping the guard, which is what happens on unwind, but
+    /// inlined into the loop's hot path where the drop glue would be a call.
+    #[inline(always)]
+    pub(crate) fn finish(mut self) {
+        if let Some(probe) = self.probe.take() {
+            self.detector.end_on(probe);
+        }
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for PollGuard<'_> {
     #[inline]
     fn drop(&mut self) {
@@ -591,7 +603,7 @@ impl Detector {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn end_on(&self, probe: Probe) {
         let now = sampler::coarse_now_ns();
         self.last_end.set(Some(now));
@@ -641,6 +653,7 @@ impl Detector {
     }
 
     /// Records the name of a task that starts running, for reports made mid-stall.
+    #[inline]
     pub(crate) fn task_started(&self, id: Id, name: Option<&Arc<str>>) {
         if let (true, Some(name)) = (self.on, name) {
             self.watched.name_task(id.as_u64(), name.clone());

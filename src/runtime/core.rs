@@ -208,7 +208,7 @@ impl Core {
                 // The main future can block the loop as well as any task.
                 let probe = self.detector.begin(None);
                 let poll = future.as_mut().poll(&mut cx);
-                drop(probe);
+                probe.finish();
                 if let Poll::Ready(output) = poll {
                     return output;
                 }
@@ -271,7 +271,7 @@ impl Core {
             .detector
             .begin(Some((meta.id, meta.blocking(), meta.spawned_at())));
         self.run_marked(runnable);
-        drop(probe);
+        probe.finish();
     }
 
     /// Runs a task with its metadata marked as the running task's, the only way the loop

@@ -74,6 +74,7 @@ thread_local! {
 
 impl Id {
     /// A new id: unique in the process, and increasing among the ids made on one thread.
+    #[inline]
     pub(crate) fn next() -> Id {
         let id = TASK_IDS
             .try_with(|ids| {

@@ -49,6 +49,7 @@ struct Extras {
 }
 
 impl Meta {
+    #[inline]
     pub(crate) fn new(
         name: Option<Arc<str>>,
         blocking: TaskBlocking,
@@ -80,6 +81,7 @@ impl Meta {
     }
 
     /// The task's name, if it was given one.
+    #[inline]
     pub(crate) fn name(&self) -> Option<&Arc<str>> {
         self.origin.extras()?.name.as_ref()
     }
@@ -93,6 +95,7 @@ impl Meta {
 
     /// The task's timing record and the loop's time origin, if task polls are timed
     /// (`Builder::task_timing`).
+    #[inline]
     pub(crate) fn timing(&self) -> Timing<'_> {
         let extras = self.origin.extras()?;
         self.shared
@@ -106,6 +109,7 @@ impl Meta {
     }
 
     /// The registry slot, or `None` until the first poll returns `Pending`.
+    #[inline]
     pub(crate) fn slot(&self) -> Option<usize> {
         match self.stats.slot.load(Ordering::Relaxed) {
             NO_SLOT => None,
@@ -113,6 +117,7 @@ impl Meta {
         }
     }
 
+    #[inline]
     pub(crate) fn is_cancel_requested(&self) -> bool {
         self.stats.flags.load(Ordering::SeqCst) & CANCEL != 0
     }
@@ -187,6 +192,7 @@ impl Origin {
     }
 
     /// The extras, if this origin holds them.
+    #[inline]
     fn extras(&self) -> Option<&Extras> {
         self.boxed_extras()
             // SAFETY: a tagged pointer came from `Box::leak` in `Origin::with_extras` and is freed
@@ -194,6 +200,7 @@ impl Origin {
             .map(|extras| unsafe { extras.as_ref() })
     }
 
+    #[inline]
     fn boxed_extras(&self) -> Option<NonNull<Extras>> {
         (self.0.addr().get() & EXTRAS_TAG != 0).then(|| {
             // Clearing the tag of an aligned, non-null address leaves it non-null.
@@ -353,6 +360,7 @@ fn register(meta: &Meta, waker: &Waker, awaiting: Option<Id>) {
 }
 
 /// Removes a task from its loop's registry, if it was entered, when its future goes.
+#[inline]
 fn unregister(core: &Core, meta: &Meta) {
     if let Some(slot) = meta.slot() {
         meta.shared.registry.remove(slot, meta.id);

@@ -86,6 +86,7 @@ impl Registry {
 
     /// Publishes the task whose first poll begins (loop thread), until
     /// [`Registry::first_poll_ends`]. Returns what was published before, for that call.
+    #[inline]
     pub(crate) fn first_poll_begins(&self, meta: &Meta) -> *mut Meta {
         let previous = self.first_poll.load(Ordering::Relaxed);
         // Release: a reader that loads the pointer sees the metadata it points to.
@@ -96,6 +97,7 @@ impl Registry {
 
     /// Withdraws the task whose first poll ended, and waits for any thread still reading
     /// it, so that its memory may go once the run ends.
+    #[inline]
     pub(crate) fn first_poll_ends(&self, previous: *mut Meta) {
         // SeqCst, with the readers' SeqCst count and load: a reader either counted itself
         // before this store (and is waited for below) or loads the new value.
