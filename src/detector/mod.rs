@@ -448,17 +448,17 @@ impl Slot {
 
 /// One poll being timed; dropping it ends the poll.
 pub(crate) struct PollGuard<'a> {
-    detector: &'a Detector,
-    probe: Option<Probe>,
+    /// `None` when the detector is off.
+    timing: Option<&'a Detector>,
 }
 
 impl PollGuard<'_> {
     /// Ends the poll. The same as dropping the guard, which is what happens on unwind, but
     /// inlined into the loop's hot path where the drop glue would be a call.
     #[inline(always)]
-    pub(crate) fn finish(mut self) {
-        if let Some(probe) = self.probe.take() {
-            self.detector.end_on(probe);
+    pub(crate) fn finish(self) {
+        if let Some(detector) = self.timing {
+            detector.end_on();
         }
         std::mem::forget(self);
     }
@@ -467,17 +467,16 @@ impl PollGuard<'_> {
 impl Drop for PollGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(probe) = self.probe.take() {
-            self.detector.end_on(probe);
+        if let Some(detector) = self.timing {
+            detector.end_on();
         }
     }
 }
 
-/// What `begin` hands to `end`: one poll being timed.
+/// A poll that ended, for the watchdog's report.
 pub(crate) struct Probe {
     seq: u64,
     task: u64,
-    start_ns: u64,
     threshold_ns: u64,
     site: &'static Location<'static>,
 }
@@ -492,10 +491,12 @@ pub(crate) struct Detector {
     seq: Cell<u64>,
     /// Time spent inside `detector::allow` during the current poll.
     allowed_ns: Cell<u64>,
-    /// Sum of the poll durations of the current tick, their number, and the longest one.
+    /// Sum of the poll durations of the current tick, their number, and the longest one
+    /// (its duration, then its task and site).
     tick_ns: Cell<u64>,
     tick_polls: Cell<u32>,
-    tick_longest: Cell<(u64, u64, Option<&'static Location<'static>>)>,
+    tick_longest_ns: Cell<u64>,
+    tick_longest: Cell<(u64, Option<&'static Location<'static>>)>,
     /// When the previous poll ended, if nothing but the loop's own bookkeeping ran since:
     /// polls run back to back (within a tick, and from one tick to the next while the loop
     /// has work), so that reading of the clock also starts the next poll (one read per
@@ -523,7 +524,8 @@ impl Detector {
             allowed_ns: Cell::new(0),
             tick_ns: Cell::new(0),
             tick_polls: Cell::new(0),
-            tick_longest: Cell::new((0, 0, None)),
+            tick_longest_ns: Cell::new(0),
+            tick_longest: Cell::new((0, None)),
             last_end: Cell::new(None),
             main_site: Cell::new(Location::caller()),
         }
@@ -553,22 +555,14 @@ impl Detector {
         task: Option<(Id, TaskBlocking, &'static Location<'static>)>,
     ) -> PollGuard<'_> {
         if !self.on {
-            return PollGuard {
-                detector: self,
-                probe: None,
-            };
+            return PollGuard { timing: None };
         }
-        PollGuard {
-            detector: self,
-            probe: self.begin_on(task),
-        }
+        self.begin_on(task);
+        PollGuard { timing: Some(self) }
     }
 
     #[inline]
-    fn begin_on(
-        &self,
-        task: Option<(Id, TaskBlocking, &'static Location<'static>)>,
-    ) -> Option<Probe> {
+    fn begin_on(&self, task: Option<(Id, TaskBlocking, &'static Location<'static>)>) {
         let (task, threshold_ns, site) = match task {
             Some((id, blocking, site)) => {
                 let threshold_ns = match blocking {
@@ -594,38 +588,40 @@ impl Detector {
         slot.threshold_ns.store(threshold_ns, Ordering::Relaxed);
         slot.site.store(site);
         slot.seq.store(seq, Ordering::Release);
-        Some(Probe {
-            seq,
-            task,
-            start_ns,
-            threshold_ns,
-            site,
-        })
     }
 
     #[inline(always)]
-    fn end_on(&self, probe: Probe) {
+    fn end_on(&self) {
+        // The poll's own fields are read back from the slot, which only this thread writes.
+        let slot = &self.watched.slot;
+        let seq = self.seq.get();
+        let start_ns = slot.start_ns.load(Ordering::Relaxed);
+        let threshold_ns = slot.threshold_ns.load(Ordering::Relaxed);
         let now = sampler::coarse_now_ns();
         self.last_end.set(Some(now));
-        let seq = probe.seq + 1;
-        self.seq.set(seq);
-        self.watched.slot.seq.store(seq, Ordering::Release);
-        let mut duration = now.saturating_sub(probe.start_ns);
+        self.seq.set(seq + 1);
+        slot.seq.store(seq + 1, Ordering::Release);
+        let mut duration = now.saturating_sub(start_ns);
         let allowed = self.allowed_ns.replace(0);
         if allowed != 0 {
             duration = duration.saturating_sub(allowed);
         }
-        if probe.threshold_ns != NEVER {
+        if threshold_ns != NEVER {
             self.tick_ns.set(self.tick_ns.get() + duration);
             self.tick_polls.set(self.tick_polls.get() + 1);
-            if duration > self.tick_longest.get().0 {
+            if duration > self.tick_longest_ns.get() {
+                self.tick_longest_ns.set(duration);
                 self.tick_longest
-                    .set((duration, probe.task, Some(probe.site)));
+                    .set((slot.task.load(Ordering::Relaxed), slot.site.load()));
             }
         }
-        if duration >= probe.threshold_ns
-            || self.watched.slot.flagged.load(Ordering::Relaxed) == probe.seq
-        {
+        if duration >= threshold_ns || slot.flagged.load(Ordering::Relaxed) == seq {
+            let probe = Probe {
+                seq,
+                task: slot.task.load(Ordering::Relaxed),
+                threshold_ns,
+                site: slot.site.load().unwrap_or(self.main_site.get()),
+            };
             self.watched.poll_returned(&probe, duration);
         }
     }
@@ -638,7 +634,8 @@ impl Detector {
         }
         let total = self.tick_ns.replace(0);
         let polls = self.tick_polls.replace(0);
-        let longest = self.tick_longest.replace((0, 0, None));
+        let (task, site) = self.tick_longest.replace((0, None));
+        let longest = (self.tick_longest_ns.replace(0), task, site);
         if total >= self.tick_limit_ns && polls > 1 {
             self.watched.long_tick(total, polls, longest);
         }
@@ -821,7 +818,7 @@ mod tests {
         settings.apply_vars(vars(&[("BUCLE_BLOCKING", "allow")]));
         assert!(!settings.enabled());
         let detector = Detector::new(&settings);
-        assert!(detector.begin(None).probe.is_none());
+        assert!(detector.begin(None).timing.is_none());
     }
 
     #[test]
@@ -831,7 +828,8 @@ mod tests {
         assert!(slot.read().is_none());
         let guard = detector.begin(None);
         let view = slot.read().expect("a poll is running");
-        assert_eq!(view.seq, guard.probe.as_ref().expect("on by default").seq);
+        assert!(guard.timing.is_some(), "on by default");
+        assert_eq!(view.seq, detector.seq.get());
         assert_eq!(view.task, 0);
         drop(guard);
         assert!(slot.read().is_none());
