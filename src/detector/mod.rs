@@ -457,19 +457,21 @@ impl PollGuard<'_> {
     /// inlined into the loop's hot path where the drop glue would be a call.
     #[inline(always)]
     pub(crate) fn finish(self) {
+        self.end();
+        std::mem::forget(self);
+    }
+
+    #[inline(always)]
+    fn end(&self) {
         if let Some(detector) = self.timing {
             detector.end_on();
         }
-        std::mem::forget(self);
     }
 }
 
 impl Drop for PollGuard<'_> {
-    #[inline]
     fn drop(&mut self) {
-        if let Some(detector) = self.timing {
-            detector.end_on();
-        }
+        self.end();
     }
 }
 
