@@ -132,6 +132,25 @@ fn the_paused_clock_waits_for_many_calls_from_tasks() {
 }
 
 #[test]
+fn the_paused_clock_moves_on_once_a_held_call_has_finished() {
+    // A call counts as in flight until its closure returns, not until its caller takes the
+    // result: a task may start a call, sleep, and only then await it, and the clock must
+    // not wait on the result it has not asked for yet.
+    let rt = bucle::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let start = bucle::time::Instant::now();
+        let call = bucle::run_in_executor(|| 7);
+        bucle::sleep(Duration::from_secs(10)).await;
+        assert_eq!(bucle::time::Instant::now() - start, Duration::from_secs(10));
+        assert!(call.is_finished());
+        assert_eq!(call.await, 7);
+    });
+}
+
+#[test]
 fn the_paused_clock_waits_for_a_call_nobody_awaits() {
     // The caller gave up once the call had started, so the call still runs: the clock stays
     // until it is done, and the loop is woken when it finishes rather than parking forever.
