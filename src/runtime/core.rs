@@ -372,10 +372,16 @@ impl Core {
         }
     }
 
+    /// Fires the timers that are due: wakes their tasks, runs their callbacks. The check for
+    /// none at all is inline, since it is made every tick.
+    #[inline]
     pub(crate) fn fire_timers(&self) {
-        if self.timers.borrow().is_empty() {
-            return;
+        if !self.timers.borrow().is_empty() {
+            self.fire_due_timers();
         }
+    }
+
+    fn fire_due_timers(&self) {
         let now = self.clock.now();
         loop {
             let Some(action) = self.timers.borrow_mut().pop_due(now) else {
@@ -401,7 +407,16 @@ impl Core {
         }
     }
 
+    /// Takes in what other threads sent: wakes, spawned tasks, callbacks.
+    #[inline]
     fn drain_remote(&self) {
+        // The common case, checked inline: two loads, where the queue's `len` is a loop.
+        if !self.shared.remote.is_empty() {
+            self.drain_remote_items();
+        }
+    }
+
+    fn drain_remote_items(&self) {
         // Bounded by what is there now, so a thread that keeps sending cannot hold the loop.
         for _ in 0..self.shared.remote.len() {
             match self.shared.remote.pop() {
