@@ -79,10 +79,7 @@ fn run_returns_when_the_timeout_is_zero() {
 
 #[test]
 fn the_paused_clock_waits_for_an_offloaded_call() {
-    let rt = bucle::Runtime::builder()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = paused_runtime();
     rt.block_on(async {
         let start = bucle::time::Instant::now();
         let sleeper = bucle::spawn(async move {
@@ -104,10 +101,7 @@ fn the_paused_clock_waits_for_an_offloaded_call() {
 
 #[test]
 fn the_paused_clock_waits_for_many_calls_from_tasks() {
-    let rt = bucle::Runtime::builder()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = paused_runtime();
     rt.block_on(async {
         let start = bucle::time::Instant::now();
         let deadline = bucle::spawn(bucle::sleep(Duration::from_secs(60)));
@@ -136,10 +130,7 @@ fn the_paused_clock_moves_on_once_a_held_call_has_finished() {
     // A call counts as in flight until its closure returns, not until its caller takes the
     // result: a task may start a call, sleep, and only then await it, and the clock must
     // not wait on the result it has not asked for yet.
-    let rt = bucle::Runtime::builder()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = paused_runtime();
     rt.block_on(async {
         let start = bucle::time::Instant::now();
         let call = bucle::run_in_executor(|| 7);
@@ -154,10 +145,7 @@ fn the_paused_clock_moves_on_once_a_held_call_has_finished() {
 fn the_paused_clock_waits_for_a_call_nobody_awaits() {
     // The caller gave up once the call had started, so the call still runs: the clock stays
     // until it is done, and the loop is woken when it finishes rather than parking forever.
-    let rt = bucle::Runtime::builder()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let rt = paused_runtime();
     rt.block_on(async move {
         let done = Arc::new(AtomicBool::new(false));
         let d = done.clone();
@@ -175,4 +163,11 @@ fn the_paused_clock_waits_for_a_call_nobody_awaits() {
             "the clock jumped while the call ran"
         );
     });
+}
+
+fn paused_runtime() -> bucle::Runtime {
+    bucle::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap()
 }
