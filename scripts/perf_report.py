@@ -183,6 +183,8 @@ def main():
         "bucle against tokio's `current_thread` runtime (with `LocalSet`) and smol's",
         "`LocalExecutor` (with `async-io`), on the same workloads in the same run.",
         "The ratio is bucle's time over the faster peer's: below 1.0, bucle is faster.",
+        "bucle runs with its defaults, the blocking detector on (`warn`, its watchdog thread",
+        "running) and task timing off (the release default).",
         "",
         "Reproduce with `python3 scripts/perf_report.py` (it runs `cargo bench` and rewrites this",
         "page). Method: %d runs of every bench; in each run every runtime's functions run in a"
