@@ -206,11 +206,10 @@ def main():
         "",
         "Two rows are close by construction. `offload_20k_x64`: bucle and smol hand calls to the",
         "same `blocking` pool, and most of the time goes to that pool's thread wake-ups in the",
-        "kernel; from one batch of runs to the next its median has moved between 0.9 and 1.13",
-        "(November 2026), more than one table's spread shows, so read it as even. `echo_64x5000`:",
-        "85% of the time is the kernel's loopback TCP; bucle makes the same `recv`/`send` calls as",
-        "tokio, plus four per wait for I/O inside `polling` (smol-rs/polling#224); a separate",
-        "batch of 9 runs gave a median of 0.97 (0.84-1.05).",
+        "kernel; its median moves from one batch of runs to the next by more than one table's",
+        "spread shows, so read it as even. `echo_64x5000`: 85% of the time is the kernel's",
+        "loopback TCP; bucle makes the same `recv`/`send` calls as tokio, plus four per wait for",
+        "I/O inside `polling` (smol-rs/polling#224). The README quotes later batches of both.",
     ]
     if rss:
         lines += [
