@@ -126,6 +126,9 @@ pub struct Analyzer<'a> {
     anchors: Vec<usize>,
     /// The enclosing function's description, for async blocks and closures.
     fn_desc: Vec<Rc<str>>,
+    /// Set just before a function's body is walked: a closure that is the body's value is
+    /// returned, not run, so it does not share the function's context.
+    returns_closure: bool,
 }
 
 impl<'a> Analyzer<'a> {
@@ -153,6 +156,7 @@ impl<'a> Analyzer<'a> {
             block_fns: Vec::new(),
             anchors: Vec::new(),
             fn_desc: Vec::new(),
+            returns_closure: false,
         }
     }
 
@@ -366,7 +370,17 @@ impl<'a> Analyzer<'a> {
                     let callees = self.local_callees(&p.path);
                     self.facts.off_loop.extend(callees);
                 }
-                other => self.visit_expr(other),
+                other => {
+                    // `run_in_executor_with(make_job(..))`: the function that builds the job is
+                    // meant for the pool too.
+                    if let syn::Expr::Call(call) = other {
+                        if let syn::Expr::Path(func) = &*call.func {
+                            let callees = self.local_callees(&func.path);
+                            self.facts.off_loop.extend(callees);
+                        }
+                    }
+                    self.visit_expr(other)
+                }
             }
         }
     }
@@ -427,6 +441,7 @@ impl<'a> Analyzer<'a> {
                 self.bind_pat(&pt.pat, ty);
             }
         }
+        self.returns_closure = true;
         self.visit_block(body);
         self.env.pop();
         self.anchors.pop();
@@ -759,12 +774,22 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
         }
         self.env.push(HashMap::new());
         let in_async = matches!(self.ctx().kind, Kind::Async(_));
+        let returns_closure = std::mem::take(&mut self.returns_closure);
         for (i, stmt) in block.stmts.iter().enumerate() {
             if in_async {
                 self.check_guards(&block.stmts, i);
             }
             self.anchors.push(stmt.span().start().line);
-            self.visit_stmt(stmt);
+            match stmt {
+                syn::Stmt::Expr(syn::Expr::Closure(c), None)
+                    if returns_closure && c.asyncness.is_none() =>
+                {
+                    self.push_kind(Kind::Inert);
+                    self.visit_expr_closure(c);
+                    self.ctx.pop();
+                }
+                _ => self.visit_stmt(stmt),
+            }
             self.anchors.pop();
         }
         self.env.pop();
