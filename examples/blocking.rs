@@ -7,6 +7,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 /// Reads a config file the blocking way.
+// bucle-lint: allow(blocking_call) reads a pipe on the loop on purpose, for the detector to report
 fn load_config(pipe: &mut std::os::unix::net::UnixStream) -> String {
     let mut text = String::new();
     pipe.read_to_string(&mut text).unwrap();
@@ -41,6 +42,7 @@ fn main() {
 
         let fetch = bucle::task::Builder::new().name("fetch").spawn(async {
             // Wrong: blocks the loop. Right: `bucle::sleep(..).await`.
+            // bucle-lint: allow(blocking_call) blocks on purpose, for the detector to report
             std::thread::sleep(Duration::from_millis(120));
         });
 
@@ -60,6 +62,7 @@ fn main() {
         fetch.await.unwrap();
         crunch.await.unwrap();
         println!("config: {}", config.await.unwrap().trim());
+        // bucle-lint: allow(blocking_call) the feeder has written its line and is ending
         feeder.join().unwrap();
         ticker.await.unwrap();
     });

@@ -175,24 +175,26 @@ pub fn lint_crate(root: &Path, options: &Options) -> Result<Report, Error> {
 pub fn lint_dir(dir: &Path, options: &Options) -> Result<Report, Error> {
     let mut paths = Vec::new();
     collect_rs_files(dir, &mut paths)?;
-    paths.sort();
+    // Likely roots first (shallow files, `lib.rs` and `main.rs` before their siblings), so
+    // each module is read once, as part of its crate.
+    paths.sort_by_key(|p| {
+        let root_name = p
+            .file_name()
+            .is_some_and(|n| n == "lib.rs" || n == "main.rs");
+        (p.components().count(), !root_name, p.clone())
+    });
     let load = LoadOptions {
         include_tests: options.include_tests,
     };
-    let mut crates = Vec::new();
-    let mut modules = HashSet::new();
-    for path in &paths {
-        let files = source::load_crate(path, load, &|p| display_path(p, options))?;
-        for f in &files[1..] {
-            modules.insert(f.path.clone());
-        }
-        crates.push(files);
-    }
+    let mut seen = HashSet::new();
     let mut report = Report::default();
-    for files in crates {
-        if !modules.contains(&files[0].path) {
-            report.merge(lint_files(files, options.include_tests));
+    for path in &paths {
+        if seen.contains(path) {
+            continue;
         }
+        let files = source::load_crate(path, load, &|p| display_path(p, options))?;
+        seen.extend(files.iter().map(|f| f.path.clone()));
+        report.merge(lint_files(files, options.include_tests));
     }
     Ok(report)
 }

@@ -171,3 +171,19 @@ fn diagnostics_match_the_snapshot() {
         );
     }
 }
+
+#[test]
+fn a_directory_without_a_manifest_is_read_crate_by_crate() {
+    let dir = fixture_dir();
+    let options = Options {
+        include_tests: false,
+        base_dir: Some(dir.clone()),
+    };
+    let by_dir = bucle_lint::lint_path(&dir.join("src"), &Selection::default(), &options).unwrap();
+    let by_manifest = lint_fixture();
+    assert_eq!(by_dir.files_checked, by_manifest.files_checked);
+    assert_eq!(
+        by_dir.findings, by_manifest.findings,
+        "same findings, same call-graph notes"
+    );
+}

@@ -13,6 +13,7 @@ pub fn run() {
             bucle::sleep(Duration::from_millis(60)).await;
         });
         let bad = bucle::task::Builder::new().name("bad").spawn(async {
+            // bucle-lint: allow(blocking_call) blocks on purpose, for the detector to report
             std::thread::sleep(Duration::from_millis(60));
         });
         good.await.unwrap();

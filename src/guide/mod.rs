@@ -28,6 +28,9 @@ pub mod ch08_testing {}
 #[doc = include_str!("../../docs/09-how-the-loop-works.md")]
 pub mod ch09_how_the_loop_works {}
 
+#[doc = include_str!("../../docs/10-lint.md")]
+pub mod ch10_lint {}
+
 #[doc = include_str!("../../docs/coming-from-asyncio.md")]
 pub mod coming_from_asyncio {}
 
