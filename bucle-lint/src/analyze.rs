@@ -29,8 +29,9 @@ pub struct RawFinding {
     /// Lines whose allow comment would silence this finding: its own, its statement's and its
     /// enclosing items'.
     pub anchors: Vec<usize>,
-    /// Inside `bucle::detector::allow(reason, ..)`.
-    pub allow_scope: Option<Rc<str>>,
+    /// Inside `bucle::detector::allow(reason, ..)` or a task spawned with `allow_blocking()`:
+    /// which of the two, and the reason.
+    pub allow_scope: Option<(&'static str, Rc<str>)>,
     /// "in async fn fetch", filled in once known.
     pub context: String,
 }
@@ -102,7 +103,7 @@ enum Kind {
 #[derive(Clone)]
 struct Ctx {
     kind: Kind,
-    allow_scope: Option<Rc<str>>,
+    allow_scope: Option<(&'static str, Rc<str>)>,
 }
 
 /// Walks one file's bodies.
@@ -871,7 +872,7 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
                     };
                     self.ctx.push(Ctx {
                         kind: self.ctx().kind.clone(),
-                        allow_scope: Some(reason.into()),
+                        allow_scope: Some(("allow_scope", reason.into())),
                     });
                     for arg in &call.args {
                         self.visit_expr(arg);
@@ -904,6 +905,18 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
             }
         }
         self.visit_expr(&m.receiver);
+        if method.starts_with("spawn") && builder_allows_blocking(&m.receiver) {
+            // `task::Builder::new().allow_blocking().spawn(..)`: the runtime's per-task allow.
+            self.ctx.push(Ctx {
+                kind: self.ctx().kind.clone(),
+                allow_scope: Some(("allow_blocking_task", "the task may block".into())),
+            });
+            for arg in &m.args {
+                self.visit_expr(arg);
+            }
+            self.ctx.pop();
+            return;
+        }
         let hands_off = table::off_loop_method(&method)
             && m.args.iter().any(|a| match a {
                 syn::Expr::Closure(c) => c.asyncness.is_none(),
@@ -922,6 +935,17 @@ impl<'ast> Visit<'ast> for Analyzer<'_> {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         self.visit_macro_body(mac);
     }
+}
+
+/// A builder chain with `.allow_blocking()` in it.
+fn builder_allows_blocking(mut expr: &syn::Expr) -> bool {
+    while let syn::Expr::MethodCall(m) = expr {
+        if m.method == "allow_blocking" {
+            return true;
+        }
+        expr = &m.receiver;
+    }
+    false
 }
 
 /// From a method's name to the end of its call: `.recv()` is underlined as `recv()`.

@@ -39,8 +39,9 @@ pub struct Finding {
 /// Why a finding is not reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Silenced {
-    /// `comment` (`// bucle-lint: allow(blocking_call)`) or `allow_scope`
-    /// (`bucle::detector::allow`).
+    /// `comment` (`// bucle-lint: allow(blocking_call)`), `allow_scope`
+    /// (`bucle::detector::allow`) or `allow_blocking_task` (a task spawned with
+    /// `task::Builder::allow_blocking()`).
     pub by: &'static str,
     /// The reason written next to it.
     pub reason: String,
@@ -100,6 +101,7 @@ impl Finding {
         if let Some(s) = &self.silenced {
             let by = match s.by {
                 "comment" => "a `// bucle-lint: allow(blocking_call)` comment",
+                "allow_blocking_task" => "`task::Builder::allow_blocking()`",
                 _ => "a `bucle::detector::allow` scope",
             };
             out += &format!("{pad} = note: silenced by {by}: {}\n", s.reason);

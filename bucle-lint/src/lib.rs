@@ -39,7 +39,8 @@
 //!
 //! # Silencing
 //!
-//! Code inside `bucle::detector::allow("reason", || ..)` is not reported, and a comment
+//! Code inside `bucle::detector::allow("reason", || ..)` or a task spawned with
+//! `task::Builder::new().allow_blocking()` is not reported, and a comment
 //! `// bucle-lint: allow(blocking_call) <reason>` on the line, or on its own line above the
 //! statement or item, silences what it covers. `--verbose` lists silenced findings with their
 //! reasons.
@@ -302,8 +303,8 @@ fn finish(raw: RawFinding, files: &[SourceFile]) -> Finding {
             by: "comment",
             reason: reason.clone(),
         }),
-        (None, Some(reason)) => Some(Silenced {
-            by: "allow_scope",
+        (None, Some((by, reason))) => Some(Silenced {
+            by,
             reason: reason.to_string(),
         }),
         (None, None) => None,

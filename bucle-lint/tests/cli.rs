@@ -93,14 +93,16 @@ fn json_is_one_object_per_finding_on_stdout() {
 fn verbose_lists_silenced_sites_with_their_reasons() {
     let quiet = text(&run(&["src/silenced.rs"]).stderr);
     assert!(!quiet.contains("allowed[blocking_call]"), "{quiet}");
-    assert!(quiet.contains("(1 file checked, 5 silenced)"), "{quiet}");
+    assert!(quiet.contains("(1 file checked, 6 silenced)"), "{quiet}");
     let verbose = text(&run(&["--verbose", "src/silenced.rs"]).stderr);
     assert_eq!(
         verbose.matches("allowed[blocking_call]").count(),
-        5,
+        6,
         "{verbose}"
     );
     assert!(verbose.contains("= note: silenced by a `// bucle-lint: allow(blocking_call)` comment: a bounded startup pause"));
+    assert!(verbose
+        .contains("= note: silenced by `task::Builder::allow_blocking()`: the task may block"));
     assert!(verbose.contains(
         "= note: silenced by a `bucle::detector::allow` scope: startup: a bounded pause"
     ));
